@@ -1,0 +1,7 @@
+from omenproject.plugins import OmenPlugin
+
+
+class EmitterConfig(OmenPlugin):
+    name = "emitter"
+    label = "emitter"
+    urls_module = "emitter.urls"

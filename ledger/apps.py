@@ -1,0 +1,9 @@
+from omenproject.plugins import OmenPlugin
+
+
+class LedgerConfig(OmenPlugin):
+    name = "ledger"
+    label = "ledger"
+    verbose_name = "Ledger"
+    urls_module = "ledger.urls"
+    health_checks = ("ledger.health.check_ledger_dir",)

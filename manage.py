@@ -1,0 +1,19 @@
+#!/usr/bin/env python
+"""Django's command-line utility for OMEN."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omenproject.settings")
+    from omenproject.startup import setup_or_exit
+
+    setup_or_exit()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

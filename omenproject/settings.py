@@ -1,0 +1,165 @@
+"""OMEN's settings: one module, every value from the environment (see docs/configuration.md).
+
+Development defaults run on SQLite with nothing set. ``DEBUG`` off (the production mode)
+refuses to start without a real ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omenproject.config import (
+    ConfigError,
+    env_bool,
+    env_db,
+    env_float,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    is_set,
+)
+from omenproject.plugins import KNOWN_PLUGINS, PluginError, parse_plugins
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- mode and secrets -------------------------------------------------------------------
+DEVELOPMENT_SECRET_KEY = "omen-development-only-insecure-key-never-use-in-production-0000"
+DEBUG = env_bool("DEBUG", default=True)
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if not DEBUG:
+    if not is_set("SECRET_KEY"):
+        raise ConfigError("SECRET_KEY", "is required when DEBUG is off")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+        raise ConfigError("SECRET_KEY", "is the development default; set a random secret when DEBUG is off")
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ConfigError("SECRET_KEY", "is too weak (use at least 50 random characters)")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ConfigError("ALLOWED_HOSTS", "is required when DEBUG is off")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- plugins ----------------------------------------------------------------------------
+try:
+    OMEN_PLUGINS = parse_plugins(env_list("OMEN_PLUGINS", ["all"]))
+except PluginError as exc:
+    raise ConfigError("OMEN_PLUGINS", str(exc)) from None
+OMEN_NODE_ID = env_str("OMEN_NODE_ID", "node-1")
+
+INSTALLED_APPS = [
+    "daphne",  # serves `runserver` over ASGI; must come before staticfiles
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "django_prometheus",
+    "omenproject.apps.OmenProjectConfig",
+    *(KNOWN_PLUGINS[name] for name in OMEN_PLUGINS),
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "omenproject.tracing.TraceMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "omenproject.urls"
+ASGI_APPLICATION = "omenproject.asgi.application"
+WSGI_APPLICATION = "omenproject.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- storage ----------------------------------------------------------------------------
+OMEN_DATA_DIR = env_path("OMEN_DATA_DIR", BASE_DIR / "var")
+LEDGER_DIR = env_path("LEDGER_DIR", OMEN_DATA_DIR / "ledger")
+SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=0)
+DATABASES = {
+    "default": env_db("DATABASE_URL", OMEN_DATA_DIR / "omen.sqlite3", busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS),
+    "riskcast": env_db(
+        "RISKCAST_DATABASE_URL", OMEN_DATA_DIR / "riskcast.sqlite3", busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS
+    ),
+}
+DATABASE_ROUTERS = ["omenproject.routers.ServiceRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- HTTP -------------------------------------------------------------------------------
+RISKCAST_URL = env_str("RISKCAST_URL", "http://127.0.0.1:8000")
+OMEN_MAX_BODY_BYTES = env_int("OMEN_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = OMEN_MAX_BODY_BYTES
+OMEN_SHUTDOWN_GRACE_S = env_float("OMEN_SHUTDOWN_GRACE_S", 20.0)
+
+# --- time -------------------------------------------------------------------------------
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+
+STATIC_URL = "static/"
+STATIC_ROOT = env_path("STATIC_ROOT", OMEN_DATA_DIR / "static")
+
+# --- API --------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "omenproject.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "STRICT_JSON": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OMEN API",
+    "DESCRIPTION": "Risk signals: ledger-first intake, exactly-once delivery to RiskCast, reconcile.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- security ---------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ConfigError("LOG_LEVEL", f"expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")

@@ -1,0 +1,2 @@
+app_name = "reconcile"
+urlpatterns: list = []
