@@ -163,3 +163,11 @@ if not DEBUG:
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ConfigError("LOG_LEVEL", f"expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+
+# --- ledger -----------------------------------------------------------------------------
+
+# --- emitter ----------------------------------------------------------------------------
+
+# --- riskcast ---------------------------------------------------------------------------
+
+# --- reconcile --------------------------------------------------------------------------
