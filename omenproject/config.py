@@ -118,10 +118,7 @@ def sqlite_db(path: Path, *, busy_timeout_ms: int) -> dict:
     # init_command runs on every new connection: WAL survives in the file, but
     # synchronous and busy_timeout are per connection.
     pragmas = (
-        "PRAGMA journal_mode=WAL;"
-        "PRAGMA synchronous=FULL;"
-        f"PRAGMA busy_timeout={busy_timeout_ms};"
-        "PRAGMA foreign_keys=ON;"
+        f"PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;PRAGMA busy_timeout={busy_timeout_ms};PRAGMA foreign_keys=ON;"
     )
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -132,3 +129,25 @@ def sqlite_db(path: Path, *, busy_timeout_ms: int) -> dict:
             "init_command": pragmas,
         },
     }
+
+
+def env_cache(name: str) -> dict:
+    """``locmem://`` (default, per process) or ``redis://host:port/db`` (shared by workers)."""
+    raw = os.environ.get(name, "").strip() or "locmem://"
+    scheme = urlsplit(raw).scheme
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "omen"}
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
+    raise ConfigError(name, f"unsupported cache URL scheme {scheme!r} (use locmem:// or redis://)")
+
+
+def env_channel_layer(name: str) -> dict:
+    """In-memory (default, one process) or ``redis://`` through channels-redis."""
+    raw = os.environ.get(name, "").strip() or "memory://"
+    scheme = urlsplit(raw).scheme
+    if scheme == "memory":
+        return {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [raw]}}
+    raise ConfigError(name, f"unsupported channel layer URL scheme {scheme!r} (use memory:// or redis://)")

@@ -11,6 +11,8 @@ from pathlib import Path
 from omenproject.config import (
     ConfigError,
     env_bool,
+    env_cache,
+    env_channel_layer,
     env_db,
     env_float,
     env_int,
@@ -19,7 +21,11 @@ from omenproject.config import (
     env_str,
     is_set,
 )
+from omenproject.keys import parse_prefix
+from omenproject.logs import logging_config
 from omenproject.plugins import KNOWN_PLUGINS, PluginError, parse_plugins
+from omenproject.scopes import SCOPES
+from omenproject.throttling_rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,7 +73,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "omenproject.tracing.TraceMiddleware",
+    "omenproject.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "omenproject.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "omenproject.middleware.AuditMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -110,8 +119,8 @@ DATABASES = {
 DATABASE_ROUTERS = ["omenproject.routers.ServiceRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CACHES = {"default": env_cache("CACHE_URL")}
+CHANNEL_LAYERS = {"default": env_channel_layer("CHANNEL_LAYER_URL")}
 
 # --- HTTP -------------------------------------------------------------------------------
 RISKCAST_URL = env_str("RISKCAST_URL", "http://127.0.0.1:8000")
@@ -134,8 +143,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "omenproject.auth.ApiKeyAuthentication",
+        "omenproject.auth.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["omenproject.auth.ScopePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["omenproject.throttling.ScopeRateThrottle"],
     "UNAUTHENTICATED_USER": None,
     "STRICT_JSON": True,
 }
@@ -160,9 +173,40 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# The dashboard loads only same-origin files: no inline script, no CDN.
+OMEN_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+# --- API keys, rate limits, metrics -----------------------------------------------------
+OMEN_BOOTSTRAP_API_KEY = env_str("OMEN_BOOTSTRAP_API_KEY", "")
+OMEN_BOOTSTRAP_API_KEY_SCOPES = env_list("OMEN_BOOTSTRAP_API_KEY_SCOPES", list(SCOPES))
+if OMEN_BOOTSTRAP_API_KEY and parse_prefix(OMEN_BOOTSTRAP_API_KEY) is None:
+    raise ConfigError("OMEN_BOOTSTRAP_API_KEY", "is not an OMEN key (expected omen_<prefix>_<secret>)")
+if unknown_scopes := set(OMEN_BOOTSTRAP_API_KEY_SCOPES) - set(SCOPES):
+    raise ConfigError("OMEN_BOOTSTRAP_API_KEY_SCOPES", f"unknown scope(s): {', '.join(sorted(unknown_scopes))}")
+OMEN_RATE_LIMIT_DEFAULT = env_str("OMEN_RATE_LIMIT_DEFAULT", "1200/min")
+OMEN_RATE_LIMITS = dict.fromkeys(SCOPES, OMEN_RATE_LIMIT_DEFAULT) | {"public": "120/min"}
+for _item in env_list("OMEN_RATE_LIMITS", []):
+    _scope, _, _rate = _item.partition("=")
+    if _scope not in OMEN_RATE_LIMITS:
+        raise ConfigError("OMEN_RATE_LIMITS", f"unknown scope {_scope!r} in {_item!r}")
+    OMEN_RATE_LIMITS[_scope] = _rate
+for _scope, _rate in [("OMEN_RATE_LIMIT_DEFAULT", OMEN_RATE_LIMIT_DEFAULT), *OMEN_RATE_LIMITS.items()]:
+    try:
+        parse_rate(_rate)
+    except ValueError as exc:
+        raise ConfigError("OMEN_RATE_LIMITS" if _scope != "OMEN_RATE_LIMIT_DEFAULT" else _scope, str(exc)) from None
+OMEN_RATE_LIMIT_CACHE = "default"
+OMEN_METRICS_ACCESS = env_str("OMEN_METRICS_ACCESS", "key")
+if OMEN_METRICS_ACCESS not in {"key", "open"}:
+    raise ConfigError("OMEN_METRICS_ACCESS", f"expected 'key' or 'open', got {OMEN_METRICS_ACCESS!r}")
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ConfigError("LOG_LEVEL", f"expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+LOGGING = logging_config(LOG_LEVEL)
 
 # --- ledger -----------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from omenproject import errors, health
+from omenproject import apis, errors, health
 from omenproject.plugins import enabled_plugins
 
 urlpatterns = [
@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
-    path("", include("django_prometheus.urls")),
+    path("metrics", apis.MetricsApi.as_view(), name="metrics"),
 ]
 urlpatterns += [path("", include(plugin.urls_module)) for plugin in enabled_plugins() if plugin.urls_module]
 

@@ -1,0 +1,74 @@
+"""Cross-cutting HTTP middleware: body limit, security headers, audit of mutating API calls."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from omenproject.auth import actor_of
+from omenproject.errors import json_error_response
+from omenproject.services import audit_record
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class BodyLimitMiddleware:
+    """Refuse a body above ``OMEN_MAX_BODY_BYTES`` with 413 before anything parses it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raw = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw)
+        except ValueError:
+            return json_error_response(400, "validation_error", "Bad Content-Length.", {"content_length": [raw[:40]]})
+        if length > settings.OMEN_MAX_BODY_BYTES:
+            return json_error_response(
+                413,
+                "payload_too_large",
+                "The request body is larger than the limit.",
+                {"limit_bytes": settings.OMEN_MAX_BODY_BYTES, "content_length": length},
+            )
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """CSP for every page, no caching of API answers (nosniff/frame/referrer come from Django)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.OMEN_CSP)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if _is_api(request):
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+class AuditMiddleware:
+    """Write an audit event for every mutating API call, whatever its outcome."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method in MUTATING and _is_api(request):
+            match = getattr(request, "resolver_match", None)
+            audit_record(
+                actor=actor_of(request),
+                action=f"api.{match.url_name if match and match.url_name else 'unknown'}",
+                target=request.path,
+                outcome=str(response.status_code),
+                client_ip=request.META.get("REMOTE_ADDR"),
+                details={"method": request.method},
+            )
+        return response
