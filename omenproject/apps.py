@@ -11,6 +11,7 @@ class OmenProjectConfig(AppConfig):
     def ready(self) -> None:
         # SQLite cannot create the folder of its file: make the data folders on start.
         Path(settings.OMEN_DATA_DIR).mkdir(parents=True, exist_ok=True)
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         for database in settings.DATABASES.values():
             if database["ENGINE"].endswith("sqlite3") and not str(database["NAME"]).startswith((":memory:", "file:")):
                 Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)

@@ -112,6 +112,11 @@ class ScopePermission(BasePermission):
         if required == "public":
             return True
         if request.auth is None and not getattr(request.user, "is_authenticated", False):
+            # Anonymous callers are limited per client IP before they are told to log in,
+            # so that a flood of unauthenticated requests is throttled too.
+            for throttle in view.get_throttles():
+                if not throttle.allow_request(request, view):
+                    view.throttled(request, throttle.wait())
             raise AuthRequired()
         if required not in scopes_of(request):
             raise ForbiddenScope(details={"required_scope": required})

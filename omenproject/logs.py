@@ -48,7 +48,13 @@ _VALUE_PATTERNS = [
     (re.compile(r"(?i)((?:password|passwd|secret|token|api_key)\s*[=:]\s*)[^\s,;&'\"]+"), r"\1" + REDACTED),
 ]
 # Attributes every LogRecord has; anything else was passed as ``extra``.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+    "server_time",
+}
 
 
 def redact_text(text: str) -> str:
@@ -87,11 +93,14 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": redact_text(message),
-            "trace_id": getattr(record, "trace_id", None) or current_trace_id() or None,
+            "trace_id": None,
         }
         request = getattr(record, "request", None)
         if request is not None and hasattr(request, "META"):
             entry["request"] = {"method": request.method, "path": request.path}
+        entry["trace_id"] = (
+            getattr(record, "trace_id", None) or getattr(request, "trace_id", None) or current_trace_id() or None
+        )
         for name, value in vars(record).items():
             if name not in _STANDARD and name not in entry and name != "request":
                 entry[name] = REDACTED if name.lower() in SECRET_KEYS else redact(value)

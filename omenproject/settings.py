@@ -187,7 +187,10 @@ if OMEN_BOOTSTRAP_API_KEY and parse_prefix(OMEN_BOOTSTRAP_API_KEY) is None:
 if unknown_scopes := set(OMEN_BOOTSTRAP_API_KEY_SCOPES) - set(SCOPES):
     raise ConfigError("OMEN_BOOTSTRAP_API_KEY_SCOPES", f"unknown scope(s): {', '.join(sorted(unknown_scopes))}")
 OMEN_RATE_LIMIT_DEFAULT = env_str("OMEN_RATE_LIMIT_DEFAULT", "1200/min")
-OMEN_RATE_LIMITS = dict.fromkeys(SCOPES, OMEN_RATE_LIMIT_DEFAULT) | {"public": "120/min"}
+OMEN_RATE_LIMITS = dict.fromkeys(SCOPES, OMEN_RATE_LIMIT_DEFAULT) | {
+    "public": OMEN_RATE_LIMIT_DEFAULT,
+    "anonymous": "120/min",
+}
 for _item in env_list("OMEN_RATE_LIMITS", []):
     _scope, _, _rate = _item.partition("=")
     if _scope not in OMEN_RATE_LIMITS:

@@ -26,12 +26,14 @@ def client_ip(request) -> str:
 
 class ScopeRateThrottle(BaseThrottle):
     def allow_request(self, request, view):
-        scope = getattr(view, "required_scope", None) or "public"
+        if isinstance(request.auth, KeyPrincipal):
+            scope, who = getattr(view, "required_scope", None) or "public", request.auth.prefix
+        elif getattr(request.user, "is_authenticated", False):
+            scope, who = getattr(view, "required_scope", None) or "public", f"user:{request.user.pk}"
+        else:  # anonymous callers share one budget per client IP, whatever the endpoint
+            scope, who = "anonymous", f"ip:{client_ip(request)}"
         rate = settings.OMEN_RATE_LIMITS.get(scope, settings.OMEN_RATE_LIMIT_DEFAULT)
-        if rate is None:
-            return True
         limit, window = parse_rate(rate)
-        who = request.auth.prefix if isinstance(request.auth, KeyPrincipal) else f"ip:{client_ip(request)}"
         now = time.time()
         window_start = int(now // window) * window
         key = f"omen:rl:{scope}:{who}:{window_start}"

@@ -7,12 +7,15 @@ ledger record and outgoing call can carry it, and it is returned as ``X-Trace-Id
 from __future__ import annotations
 
 import contextvars
+import logging
 import re
 import secrets
+import time
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 TRACE_HEADER = "X-Trace-Id"
+access_logger = logging.getLogger("omen.access")
 _trace_id: contextvars.ContextVar[str] = contextvars.ContextVar("omen_trace_id", default="")
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -64,22 +67,33 @@ class TraceMiddleware:
         request.trace_id = trace_id
         return bind_trace_id(trace_id)
 
+    @staticmethod
+    def _finish(request, response, started: float):
+        response[TRACE_HEADER] = request.trace_id
+        access_logger.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client_ip": request.META.get("REMOTE_ADDR"),
+            },
+        )
+        return response
+
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        token = self._bind(request)
+        started, token = time.perf_counter(), self._bind(request)
         try:
-            response = self.get_response(request)
-            response[TRACE_HEADER] = request.trace_id
-            return response
+            return self._finish(request, self.get_response(request), started)
         finally:
             reset_trace_id(token)
 
     async def __acall__(self, request):
-        token = self._bind(request)
+        started, token = time.perf_counter(), self._bind(request)
         try:
-            response = await self.get_response(request)
-            response[TRACE_HEADER] = request.trace_id
-            return response
+            return self._finish(request, await self.get_response(request), started)
         finally:
             reset_trace_id(token)
