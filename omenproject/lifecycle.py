@@ -1,12 +1,26 @@
-"""Process lifecycle: the draining flag that readiness and new work consult."""
+"""Process lifecycle: draining after SIGTERM/SIGINT, and each plugin's shutdown hooks.
 
+On SIGTERM or SIGINT the process turns ``/readyz`` to 503 at once and refuses new mutating
+API calls (503 ``shutting_down``); the server lets in-flight requests finish within the grace
+period; then every enabled plugin's ``shutdown_hooks`` run (the ledger flushes and closes).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
 import threading
 
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger("omen.lifecycle")
 _draining = threading.Event()
 
 
 def begin_draining() -> None:
     """Turn readiness to 503 at once and refuse new work; in-flight work finishes."""
+    if not _draining.is_set():
+        logger.info("draining: readiness is now 503, new work is refused")
     _draining.set()
 
 
@@ -16,3 +30,32 @@ def is_draining() -> bool:
 
 def reset_for_tests() -> None:
     _draining.clear()
+
+
+def chain_signal_handlers(signals=(signal.SIGTERM, signal.SIGINT)) -> None:
+    """Start draining on ``signals``, then call whatever handler was there (the server's)."""
+
+    for signum in signals:
+        previous = signal.getsignal(signum)
+
+        def handler(received, frame, previous=previous):
+            begin_draining()
+            if callable(previous):
+                previous(received, frame)
+            elif previous == signal.SIG_DFL:
+                raise SystemExit(0)
+
+        signal.signal(signum, handler)
+
+
+def run_shutdown_hooks() -> None:
+    """Run every enabled plugin's shutdown hooks; one failing hook does not skip the others."""
+    from omenproject.plugins import enabled_plugins
+
+    for plugin in enabled_plugins():
+        for path in plugin.shutdown_hooks:
+            try:
+                import_string(path)()
+                logger.info("shutdown hook done", extra={"hook": path})
+            except Exception:
+                logger.exception("shutdown hook failed", extra={"hook": path})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from omenproject import lifecycle
 from omenproject.auth import actor_of
 from omenproject.errors import json_error_response
 from omenproject.services import audit_record
@@ -34,6 +35,20 @@ class BodyLimitMiddleware:
                 "The request body is larger than the limit.",
                 {"limit_bytes": settings.OMEN_MAX_BODY_BYTES, "content_length": length},
             )
+        return self.get_response(request)
+
+
+class DrainingMiddleware:
+    """While draining, refuse new mutating API calls with 503 ``shutting_down``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if lifecycle.is_draining() and request.method in MUTATING and _is_api(request):
+            response = json_error_response(503, "shutting_down", "The service is shutting down; retry elsewhere.")
+            response["Retry-After"] = "1"
+            return response
         return self.get_response(request)
 
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "omenproject.tracing.TraceMiddleware",
+    "omenproject.middleware.DrainingMiddleware",
     "omenproject.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "omenproject.middleware.SecurityHeadersMiddleware",

@@ -5,33 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signal_id', models.CharField(max_length=80, unique=True)),
-                ('partition', models.CharField(db_index=True, max_length=20)),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('payload_hash', models.CharField(max_length=64)),
-                ('trace_id', models.CharField(blank=True, max_length=32)),
-                ('emitted_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('DELIVERED', 'Delivered'), ('DUPLICATE', 'Duplicate'), ('REJECTED', 'Rejected'), ('LEDGER_ONLY', 'Ledger Only')], default='PENDING', max_length=12)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('ack_id', models.CharField(blank=True, max_length=80)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("signal_id", models.CharField(max_length=80, unique=True)),
+                ("partition", models.CharField(db_index=True, max_length=20)),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("payload_hash", models.CharField(max_length=64)),
+                ("trace_id", models.CharField(blank=True, max_length=32)),
+                ("emitted_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("DELIVERED", "Delivered"),
+                            ("DUPLICATE", "Duplicate"),
+                            ("REJECTED", "Rejected"),
+                            ("LEDGER_ONLY", "Ledger Only"),
+                        ],
+                        default="PENDING",
+                        max_length=12,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("ack_id", models.CharField(blank=True, max_length=80)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['status', 'seq'], name='delivery_status_seq')],
+                "ordering": ["seq"],
+                "indexes": [models.Index(fields=["status", "seq"], name="delivery_status_seq")],
             },
         ),
     ]
