@@ -1,0 +1,389 @@
+"""The ledger: durable appends with group commit, shared safely by threads and processes.
+
+One ``Ledger`` per process. Appending threads queue their records; whichever thread finds no
+commit in progress becomes the leader, takes everything queued, and under the ledger's OS
+file lock (``flock`` on ``LOCK``) assigns seqs, writes the frames and fsyncs each touched
+segment once. Followers wait for the leader and get their positions back. Several processes
+on one node serialise on the same file lock and share the seq counter in ``SEQ``.
+
+``SEQ`` is a hint, not a record of truth: a batch *reserves* its seqs there before writing
+frames, so a crash can only leave a gap, never a reuse. It is not fsync'd; on open the
+ledger takes the larger of it and the highest seq found in the segments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ledger.core import fsutil
+from ledger.core.errors import LedgerBusy, LedgerClosed, LedgerWriteError, PartitionSealed
+from ledger.core.framing import HEADER_SIZE, LedgerRecord, Position, SegmentHeader, encode_body, encode_frame
+from ledger.core.metadata import (
+    current_inode,
+    is_sealed,
+    late_partition,
+    list_partitions,
+    load_or_create_identity,
+    partition_for,
+    read_manifest,
+    write_current,
+)
+from ledger.core.observer import LedgerObserver
+from ledger.core.recovery import ActiveSegment, catch_up, load_active
+from ledger.core.segment import create_segment
+
+logger = logging.getLogger("omen.ledger")
+_SEQ = struct.Struct("<QI")
+
+
+@dataclass
+class LedgerOptions:
+    node_id: str = "node-1"
+    segment_max_bytes: int = 64 * 1024 * 1024
+    segment_max_records: int = 1_000_000
+    max_record_bytes: int = 1024 * 1024
+    queue_max: int = 10_000
+
+
+@dataclass
+class _Pending:
+    bodies: list[bytes]
+    records: Sequence[LedgerRecord]
+    positions: list[Position] = field(default_factory=list)
+    error: BaseException | None = None
+    done: bool = False
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """An open ledger directory. Use ``Ledger.open``; close it with ``close()``."""
+
+    def __init__(self, directory: str, options: LedgerOptions, clock: Callable[[], datetime], observer):
+        self.directory = os.path.abspath(directory)
+        self.options = options
+        self.clock = clock
+        self.observer: LedgerObserver = observer or LedgerObserver()
+        self.ledger_id = b""
+        self._active: dict[str, ActiveSegment] = {}
+        self._plock = threading.RLock()
+        self._lock_depth = 0
+        self._lock_fd = -1
+        self._seq_fd = -1
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._queued_records = 0
+        self._leader = False
+        self._failed: LedgerWriteError | None = None
+        self._closed = False
+
+    # --- opening and closing --------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        directory: str | os.PathLike,
+        *,
+        node_id: str = "node-1",
+        segment_max_bytes: int = 64 * 1024 * 1024,
+        segment_max_records: int = 1_000_000,
+        max_record_bytes: int = 1024 * 1024,
+        queue_max: int = 10_000,
+        clock: Callable[[], datetime] = _utc_now,
+        observer: LedgerObserver | None = None,
+    ) -> Ledger:
+        """Open (creating if needed) the ledger at ``directory`` and recover it.
+
+        Recovery truncates torn tails, quarantines mid-segment corruption, removes leftover
+        temp files and moves the seq counter past every record on disk.
+        """
+        options = LedgerOptions(node_id, segment_max_bytes, segment_max_records, max_record_bytes, queue_max)
+        ledger = cls(os.fspath(directory), options, clock, observer)
+        ledger._start()
+        return ledger
+
+    def _start(self) -> None:
+        fsutil.makedirs_durable(self.directory)
+        self._lock_fd = os.open(os.path.join(self.directory, "LOCK"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            with self._process_lock():
+                self.ledger_id = load_or_create_identity(self.directory, self.options.node_id)
+                self._seq_fd = os.open(os.path.join(self.directory, "SEQ"), os.O_RDWR | os.O_CREAT, 0o644)
+                fsutil.fsync_dir(self.directory)
+                fsutil.remove_stale_temps(self.directory)
+                next_seq = self._read_seq()
+                for name in list_partitions(self.directory):
+                    pdir = os.path.join(self.directory, name)
+                    fsutil.remove_stale_temps(pdir)
+                    manifest = read_manifest(pdir)
+                    if manifest is not None:
+                        next_seq = max(next_seq, (manifest.last_seq or 0) + 1)
+                        continue
+                    active = load_active(self.directory, name, ledger_id=self.ledger_id, observer=self.observer)
+                    if active is not None:
+                        self._active[name] = active
+                        next_seq = max(next_seq, active.last_seq + 1)
+                self._write_seq(next_seq)
+        except BaseException:
+            self.close()
+            raise
+        logger.info("ledger opened", extra={"ledger_dir": self.directory, "next_seq": next_seq})
+
+    def close(self) -> None:
+        """Wait for the commit in progress, then release files. Further appends fail."""
+        with self._cond:
+            while self._leader:
+                self._cond.wait()
+            self._closed = True
+        for active in self._active.values():
+            active.close()
+        self._active.clear()
+        for fd in (self._seq_fd, self._lock_fd):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._seq_fd = self._lock_fd = -1
+
+    @property
+    def failed(self) -> LedgerWriteError | None:
+        return self._failed
+
+    # --- the process lock and the shared seq counter ----------------------------------------
+
+    @contextlib.contextmanager
+    def _process_lock(self) -> Iterator[None]:
+        """Exclusive across threads (RLock) and processes (flock); re-entrant in a thread."""
+        with self._plock:
+            if self._lock_depth == 0:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _read_seq(self) -> int:
+        raw = os.pread(self._seq_fd, _SEQ.size, 0)
+        if len(raw) != _SEQ.size:
+            return 1
+        value, crc = _SEQ.unpack(raw)
+        return value if crc == zlib.crc32(raw[:8]) and value > 0 else 1
+
+    def _write_seq(self, next_seq: int) -> None:
+        raw = struct.pack("<Q", next_seq)
+        os.pwrite(self._seq_fd, raw + struct.pack("<I", zlib.crc32(raw)), 0)
+
+    # --- appending --------------------------------------------------------------------------
+
+    def append(self, records: Sequence[LedgerRecord]) -> list[Position]:
+        """Store ``records`` durably and return their positions, in order.
+
+        Returns only after every record is written and fsync'd. One call costs one fsync per
+        touched segment; concurrent calls from threads share it. Raises ``LedgerBusy`` when
+        the queue is full, ``RecordTooLarge``/``InvalidRecord`` for a bad record (nothing
+        stored), ``PartitionSealed`` when a record's late partition is sealed too, and
+        ``LedgerWriteError`` when a write or fsync fails (nothing acknowledged).
+        """
+        if not records:
+            return []
+        bodies = [encode_body(record, self.options.max_record_bytes) for record in records]
+        pending = _Pending(bodies, records)
+        with self._cond:
+            self._check_writable()
+            if self._queued_records and self._queued_records + len(records) > self.options.queue_max:
+                raise LedgerBusy(f"append queue full ({self._queued_records} records waiting)")
+            self._queue.append(pending)
+            self._queued_records += len(records)
+            while not pending.done:
+                if self._leader:
+                    self._cond.wait()
+                    continue
+                self._lead()
+        if pending.error is not None:
+            raise pending.error
+        return pending.positions
+
+    def _check_writable(self) -> None:
+        if self._closed:
+            raise LedgerClosed("the ledger is closed")
+        if self._failed is not None:
+            raise LedgerWriteError(f"the ledger stopped acknowledging after a failed write: {self._failed}")
+
+    def _lead(self) -> None:
+        """Commit everything queued; called with ``_cond`` held, returns with it held."""
+        self._leader = True
+        batch, self._queue, self._queued_records = self._queue, [], 0
+        self._cond.release()
+        try:
+            self._commit(batch)
+        finally:
+            self._cond.acquire()
+            self._leader = False
+            self._cond.notify_all()
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            if self._failed is not None or self._closed:
+                raise LedgerWriteError(f"the ledger stopped acknowledging: {self._failed or 'closed'}")
+            with self._process_lock():
+                self._write_batch(batch)
+        except BaseException as exc:
+            for pending in batch:
+                if not pending.done:
+                    pending.error = exc
+        finally:
+            for pending in batch:
+                pending.done = True
+
+    def _target_partition(self, record: LedgerRecord, sealed: dict[str, bool]) -> str:
+        main = partition_for(record.emitted_at)
+        for name in (main, late_partition(main)):
+            if name not in sealed:
+                sealed[name] = is_sealed(os.path.join(self.directory, name))
+            if not sealed[name]:
+                return name
+        raise PartitionSealed(late_partition(main))
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        sealed: dict[str, bool] = {}
+        plans: list[tuple[_Pending, list[str]]] = []
+        for pending in batch:
+            try:
+                plans.append((pending, [self._target_partition(r, sealed) for r in pending.records]))
+            except PartitionSealed as exc:
+                pending.error, pending.done = exc, True
+        if not plans:
+            return
+        total = sum(len(p.bodies) for p, _ in plans)
+        touched: dict[str, ActiveSegment] = {}
+        buffers: dict[str, list[bytes]] = {}
+        start_ends: dict[tuple[str, int], int] = {}
+        try:
+            seq = self._read_seq()
+            self._write_seq(seq + total)  # reserve first: a crash leaves a gap, never a reuse
+            for pending, names in plans:
+                for body, name in zip(pending.bodies, names, strict=True):
+                    active = touched.get(name) or self._refresh(name)
+                    frame = encode_frame(seq, body)
+                    if active is None or self._full(active, len(frame)):
+                        if active is not None:
+                            self._flush(active, buffers.pop(name, []))
+                            fsutil.fsync(active.fd)
+                        active = self._roll(name, active, seq)
+                    touched[name] = active
+                    start_ends.setdefault((name, active.segment), active.end)
+                    pending.positions.append(Position(name, active.segment, active.end, seq))
+                    buffers.setdefault(name, []).append(frame)
+                    active.end += len(frame)
+                    active.records += 1
+                    active.last_seq = seq
+                    seq += 1
+            for name, active in touched.items():
+                self._flush(active, buffers.get(name, []))
+            started = time.perf_counter()
+            for active in touched.values():
+                fsutil.fsync(active.fd)
+            self.observer.fsynced(time.perf_counter() - started)
+        except OSError as exc:
+            self._fail(exc, touched, start_ends)
+            raise self._failed from exc
+        except BaseException:
+            # Nothing of this batch was acknowledged; reload what it touched from the disk.
+            for name in touched:
+                self.forget_partition(name)
+            raise
+        self.observer.group_committed(total, len(plans))
+        self.observer.appended(total)
+
+    def _flush(self, active: ActiveSegment, frames: list[bytes]) -> None:
+        if frames:
+            fsutil.write_all(active.fd, b"".join(frames))
+            frames.clear()
+
+    def _full(self, active: ActiveSegment, frame_len: int) -> bool:
+        if active.records == 0:
+            return False
+        return (
+            active.end + frame_len > self.options.segment_max_bytes
+            or active.records >= self.options.segment_max_records
+        )
+
+    def _refresh(self, name: str) -> ActiveSegment | None:
+        """This process's view of ``name``'s active segment, checked against the disk."""
+        active = self._active.get(name)
+        pdir = os.path.join(self.directory, name)
+        if active is not None and current_inode(pdir) != active.current_ino:
+            active.close()  # another process rolled over to a new segment
+            del self._active[name]
+            active = None
+        if active is None:
+            active = load_active(self.directory, name, ledger_id=self.ledger_id, observer=self.observer)
+            if active is not None:
+                self._active[name] = active
+        elif os.fstat(active.fd).st_size != active.end:
+            catch_up(active, self.observer)  # another process appended, or died mid-write
+        return active
+
+    def _roll(self, name: str, old: ActiveSegment | None, first_seq: int) -> ActiveSegment:
+        """Start a new segment (the partition's first, or the next after ``old``)."""
+        pdir = os.path.join(self.directory, name)
+        fsutil.makedirs_durable(pdir)
+        number = 1 if old is None else old.segment + 1
+        header = SegmentHeader(number, first_seq, self.options.max_record_bytes, self.ledger_id, name)
+        path = create_segment(pdir, header)
+        write_current(pdir, number)
+        if old is not None:
+            old.close()
+        active = ActiveSegment(
+            partition=name, directory=pdir, segment=number, fd=os.open(path, os.O_WRONLY | os.O_APPEND),
+            end=HEADER_SIZE, records=0, first_seq=first_seq, last_seq=first_seq - 1,
+            max_record_bytes=self.options.max_record_bytes, current_ino=current_inode(pdir),
+        )
+        self._active[name] = active
+        return active
+
+    def _fail(self, exc: OSError, touched: dict[str, ActiveSegment], start_ends: dict[tuple[str, int], int]) -> None:
+        """A write or fsync failed: stop acknowledging until reopened (fsync is never retried)."""
+        self._failed = LedgerWriteError(f"{exc.__class__.__name__}: {exc}")
+        self.observer.write_failed(exc)
+        logger.error("ledger write failed; no longer acknowledging", extra={"error": str(exc)})
+        for active in touched.values():
+            # Best effort: take back the unacknowledged frames so they do not resurface.
+            with contextlib.suppress(OSError):
+                os.ftruncate(active.fd, start_ends.get((active.partition, active.segment), active.end))
+            active.close()
+        self._active.clear()
+
+    # --- helpers for seal, verify and stats (see ledger.core.seal) ----------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the process lock: no append commits in this or any other process meanwhile."""
+        with self._process_lock():
+            yield
+
+    def forget_partition(self, name: str) -> None:
+        active = self._active.pop(name, None)
+        if active is not None:
+            active.close()
+
+    def refresh_partition(self, name: str) -> ActiveSegment | None:
+        """Repair and return the active segment of ``name``; call with the lock held."""
+        return self._refresh(name)
+
+    def next_seq(self) -> int:
+        return self._read_seq()
