@@ -83,6 +83,10 @@ class Ledger:
         self._lock_fd = -1
         self._seq_fd = -1
         self._cond = threading.Condition()
+        self._gather = threading.Condition(self._cond)  # same lock: wakes only a gathering leader
+        self._gathering = False
+        self._last_callers = 1
+        self._last_fsync_s = 0.0
         self._queue: list[_Pending] = []
         self._queued_records = 0
         self._leader = False
@@ -208,6 +212,8 @@ class Ledger:
                 raise LedgerBusy(f"append queue full ({self._queued_records} records waiting)")
             self._queue.append(pending)
             self._queued_records += len(records)
+            if self._gathering:
+                self._gather.notify()
             while not pending.done:
                 if self._leader:
                     self._cond.wait()
@@ -226,7 +232,9 @@ class Ledger:
     def _lead(self) -> None:
         """Commit everything queued; called with ``_cond`` held, returns with it held."""
         self._leader = True
+        self._gather_followers()
         batch, self._queue, self._queued_records = self._queue, [], 0
+        self._last_callers = len(batch)
         self._cond.release()
         try:
             self._commit(batch)
@@ -234,6 +242,28 @@ class Ledger:
             self._cond.acquire()
             self._leader = False
             self._cond.notify_all()
+
+    def _gather_followers(self) -> None:
+        """Wait briefly for callers the last commit just released.
+
+        Without this, the thread that led the last commit returns, appends again at once and
+        commits alone, while the callers it woke queue up behind it: batches alternate
+        between 1 and N-1. Waiting at most one fsync's time lets them join (no wait at all
+        while a single caller is appending).
+        """
+        target = self._last_callers
+        if target <= 1 or len(self._queue) >= target:
+            return
+        deadline = time.monotonic() + min(0.001, self._last_fsync_s)
+        self._gathering = True
+        try:
+            while len(self._queue) < target:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._gather.wait(remaining)
+        finally:
+            self._gathering = False
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
@@ -297,7 +327,8 @@ class Ledger:
             started = time.perf_counter()
             for active in touched.values():
                 fsutil.fsync(active.fd)
-            self.observer.fsynced(time.perf_counter() - started)
+            self._last_fsync_s = time.perf_counter() - started
+            self.observer.fsynced(self._last_fsync_s)
         except OSError as exc:
             self._fail(exc, touched, start_ends)
             raise self._failed from exc
