@@ -20,6 +20,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from ledger.core.errors import InvalidRecord, LedgerCorruption, RecordTooLarge, UnsupportedFormat
 
@@ -50,8 +52,7 @@ class LedgerRecord:
     trace_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """Where a record lives: its partition, segment number, byte offset and ledger-wide seq."""
 
     partition: str
@@ -167,3 +168,16 @@ def decode_body(body: bytes) -> LedgerRecord:
 
 def utc_micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _ONE_US
+
+
+_DAY_US = 86_400 * 1_000_000
+
+
+@lru_cache(maxsize=64)
+def _day_name(day: int) -> str:
+    return (_EPOCH + timedelta(days=day)).date().isoformat()
+
+
+def day_partition(body: bytes) -> str:
+    """The main partition (UTC date) of an encoded body, cheaply: bodies start with the time."""
+    return _day_name(BODY.unpack_from(body)[0] // _DAY_US)

@@ -152,7 +152,9 @@ def test_the_partition_is_the_utc_date_of_emitted_at(open_ledger):
     ledger = open_ledger()
     late_evening_in_new_york = datetime(2026, 3, 14, 22, 30, tzinfo=timezone(timedelta(hours=-5)))
     early_in_tokyo = datetime(2026, 3, 15, 1, 0, tzinfo=timezone(timedelta(hours=9)))
-    positions = ledger.append([make_record(emitted_at=late_evening_in_new_york), make_record(emitted_at=early_in_tokyo)])
+    positions = ledger.append(
+        [make_record(emitted_at=late_evening_in_new_york), make_record(emitted_at=early_in_tokyo)]
+    )
     assert [p.partition for p in positions] == ["2026-03-15", "2026-03-14"]
 
 
