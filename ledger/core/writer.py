@@ -63,6 +63,13 @@ class LedgerOptions:
 
 
 @dataclass
+class _Sync:
+    fd: int  # a dup of the segment's fd, owned by the commit
+    start: int  # where this batch's frames begin in that segment
+    end: int  # and end
+
+
+@dataclass
 class _Pending:
     bodies: list[bytes]
     records: Sequence[LedgerRecord]
@@ -300,13 +307,13 @@ class Ledger:
                     pending.error = exc
             return []
 
-    def _sync(self, batch: list[_Pending], fds: list[int]) -> None:
+    def _sync(self, batch: list[_Pending], syncs: list[_Sync]) -> None:
         """fsync each touched segment once (through its own fd: the writer may close its copy)."""
         live = [p for p in batch if p.error is None]
         try:
             started = time.perf_counter()
-            for fd in fds:
-                fsutil.fsync(fd)
+            for sync in syncs:
+                fsutil.fsync(sync.fd)
             self._last_fsync_s = time.perf_counter() - started
             self.observer.fsynced(self._last_fsync_s)
         except OSError as exc:
@@ -317,14 +324,25 @@ class Ledger:
             for pending in live:
                 pending.error = self._failed
             live = []
+            self._take_back(syncs)
         finally:
-            for fd in fds:
+            for sync in syncs:
                 with contextlib.suppress(OSError):
-                    os.close(fd)
+                    os.close(sync.fd)
         if live:
             records = sum(len(p.bodies) for p in live)
             self.observer.group_committed(records, len(live))
             self.observer.appended(records)
+
+    def _take_back(self, syncs: list[_Sync]) -> None:
+        """Best effort after a failed fsync: cut off this batch's frames so they cannot
+        resurface as records nobody acknowledged, unless another process appended since."""
+        with contextlib.suppress(OSError), self._process_lock():
+            for sync in syncs:
+                if os.fstat(sync.fd).st_size == sync.end:
+                    os.ftruncate(sync.fd, sync.start)
+            for name in list(self._active):
+                self.forget_partition(name)
 
     def _target_partition(self, day: str, sealed: dict[str, bool]) -> str:
         if day not in sealed:
@@ -374,7 +392,10 @@ class Ledger:
                     seq += 1
             for name, active in touched.items():
                 self._flush(active, buffers.get(name, []))
-            return [os.dup(active.fd) for active in touched.values()]
+            return [
+                _Sync(os.dup(active.fd), start_ends[(active.partition, active.segment)], active.end)
+                for active in touched.values()
+            ]
         except OSError as exc:
             self._fail(exc, touched, start_ends)
             raise self._failed from exc
