@@ -5,8 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from ledger.core import PartitionSealed, SealNotDue, seal_partition, verify
-from ledger.core import fsutil
+from ledger.core import PartitionSealed, SealNotDue, fsutil, seal_partition, verify
 from ledger.core.metadata import read_manifest
 from ledger.tests.conftest import DAY, make_record, segment_path
 
