@@ -80,14 +80,18 @@ def test_a_zero_or_garbage_tail_is_treated_as_the_end(three_records, ledger_dir,
 
 @pytest.mark.audit("15")
 def test_a_torn_tail_left_by_another_process_is_repaired_before_the_next_append(three_records, ledger_dir):
-    ledger = Ledger.open(ledger_dir)
+    observer = TornTails()
+    ledger = Ledger.open(ledger_dir, observer=observer)
     path = segment_path(ledger_dir)
     with open(path, "ab") as f:  # a writer in another process died mid-frame
         f.write(b"\x40\x00\x00\x00" + b"\x09" * 20)
     appended = ledger.append([make_record()])
     ledger.close()
+    assert len(observer.truncations) == 1
     assert appended[0].offset == three_records[-1].offset + (three_records[-1].offset - three_records[-2].offset)
+    assert LedgerReader(ledger_dir).read_at(appended[0]).seq == appended[0].seq
     assert _seqs(ledger_dir)[-1] == appended[0].seq
+    assert not read_quarantine(os.path.dirname(path))
 
 
 @pytest.mark.audit("22")

@@ -69,7 +69,7 @@ def test_the_directory_is_fsynced_after_a_segment_is_created(open_ledger, monkey
     ledger.append([make_record()])
     partition_dir = os.path.join(ledger_dir, "2026-03-14")
     created = spy.calls.index(partition_dir + "/00000001.seg.tmp")
-    assert partition_dir in spy.calls[created:]  # the new entry is made durable
+    assert spy.calls[created + 1] == partition_dir  # the new entry is durable before anything else
     assert ledger_dir in spy.calls  # and so is the new partition directory
 
 
