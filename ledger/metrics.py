@@ -27,7 +27,9 @@ TORN_TAIL_TRUNCATIONS_TOTAL = Counter(
 )
 TORN_TAIL_BYTES_TOTAL = Counter("omen_ledger_torn_tail_bytes_total", "Bytes removed by torn-tail truncation.")
 CORRUPTIONS_TOTAL = Counter(
-    "omen_ledger_corruptions_total", "Corrupt ranges found in the middle of segments and quarantined.", ["source"]
+    "omen_ledger_corruptions_total",
+    "Corrupt ranges found and quarantined, by who found them first (recovery, reader, verify, seal).",
+    ["source"],
 )
 WRITE_FAILURES_TOTAL = Counter("omen_ledger_write_failures_total", "Failed ledger writes or fsyncs.")
 BUSY_TOTAL = Counter("omen_ledger_busy_total", "Appends refused because the ledger queue was full.")
@@ -48,8 +50,8 @@ class PrometheusObserver(LedgerObserver):
         TORN_TAIL_TRUNCATIONS_TOTAL.inc()
         TORN_TAIL_BYTES_TOTAL.inc(length)
 
-    def corruption_found(self, exc: LedgerCorruption) -> None:
-        CORRUPTIONS_TOTAL.labels(source="ledger").inc()
+    def corruption_found(self, exc: LedgerCorruption, source: str) -> None:
+        CORRUPTIONS_TOTAL.labels(source=source).inc()
 
     def write_failed(self, exc: BaseException) -> None:
         WRITE_FAILURES_TOTAL.inc()

@@ -10,20 +10,16 @@ from datetime import datetime
 from ledger.core import LedgerReader, SignalIndex, StoredRecord
 from ledger.core.metadata import is_late, read_manifest
 from ledger.core.segment import list_segments, segment_name
-from ledger.metrics import CORRUPTIONS_TOTAL
+from ledger.metrics import PrometheusObserver
 from ledger.services import get_ledger
 
 _lock = threading.Lock()
 _index: SignalIndex | None = None
 
 
-def _count_reader_corruption(exc) -> None:
-    CORRUPTIONS_TOTAL.labels(source="reader").inc()
-
-
 def ledger_reader() -> LedgerReader:
     """A reader over the process's ledger directory (opening the ledger if needed)."""
-    return LedgerReader(get_ledger().directory, on_corruption=_count_reader_corruption)
+    return LedgerReader(get_ledger().directory, observer=PrometheusObserver())
 
 
 def _signal_index() -> SignalIndex:

@@ -20,7 +20,7 @@ class LedgerObserver:
     def torn_tail_truncated(self, partition: str, segment: int, offset: int, length: int) -> None:
         pass
 
-    def corruption_found(self, exc: LedgerCorruption) -> None:
+    def corruption_found(self, exc: LedgerCorruption, source: str) -> None:
         pass
 
     def write_failed(self, exc: BaseException) -> None:

@@ -65,7 +65,7 @@ def report_gap(
             f.seek(gap.offset)
             raw = f.read(min(gap.length, _MAX_QUARANTINE_COPY))
         add_quarantine(partition_dir, exc, raw)
-        observer.corruption_found(exc)
+        observer.corruption_found(exc, source)
         logger.error(
             "ledger corruption quarantined",
             extra={

@@ -25,7 +25,6 @@ from ledger.core.metadata import (
     read_manifest,
     write_manifest,
 )
-from ledger.core.observer import LedgerObserver
 from ledger.core.recovery import report_gap
 from ledger.core.segment import Frame, Gap, Tail, list_segments, read_header, scan_frames, segment_name
 from ledger.core.writer import Ledger
@@ -163,7 +162,7 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(ledger: Ledger, partition: str | None = None, observer: LedgerObserver | None = None) -> VerifyReport:
+def verify(ledger: Ledger, partition: str | None = None) -> VerifyReport:
     """Check every frame, header and manifest; each finding becomes one line in ``problems``."""
     names = [partition] if partition else list_partitions(ledger.directory)
     report = VerifyReport()

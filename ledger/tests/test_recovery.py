@@ -19,7 +19,7 @@ class TornTails:
     def torn_tail_truncated(self, partition, segment, offset, length):
         self.truncations.append((offset, length))
 
-    def corruption_found(self, exc):
+    def corruption_found(self, exc, source):
         self.corruptions.append(exc)
 
     def __getattr__(self, name):  # every other hook is a no-op
