@@ -64,7 +64,12 @@ def report_gap(
         with open(os.path.join(partition_dir, segment_name(segment)), "rb") as f:
             f.seek(gap.offset)
             raw = f.read(min(gap.length, _MAX_QUARANTINE_COPY))
-        add_quarantine(partition_dir, exc, raw)
+        try:
+            add_quarantine(partition_dir, exc, raw)
+        except OSError as error:
+            # Readers record without the writers' lock; a concurrent open may sweep the temp
+            # file. The range is found again on the next read, so only the record is lost.
+            logger.warning("could not record a quarantined range", extra={"error": str(error)})
         observer.corruption_found(exc, source)
         logger.error(
             "ledger corruption quarantined",

@@ -37,6 +37,7 @@ from ledger.core.framing import (
     encode_frame,
 )
 from ledger.core.metadata import (
+    QUARANTINE_DIR,
     current_inode,
     is_sealed,
     late_partition,
@@ -148,6 +149,8 @@ class Ledger:
                 for name in list_partitions(self.directory):
                     pdir = os.path.join(self.directory, name)
                     fsutil.remove_stale_temps(pdir)
+                    if os.path.isdir(os.path.join(pdir, QUARANTINE_DIR)):
+                        fsutil.remove_stale_temps(os.path.join(pdir, QUARANTINE_DIR))
                     manifest = read_manifest(pdir)
                     if manifest is not None:
                         next_seq = max(next_seq, (manifest.last_seq or 0) + 1)
