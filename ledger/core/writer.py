@@ -28,13 +28,14 @@ from datetime import UTC, datetime
 from ledger.core import fsutil
 from ledger.core.errors import LedgerBusy, LedgerClosed, LedgerWriteError, PartitionSealed
 from ledger.core.framing import (
+    FRAME_HEADER_SIZE,
     HEADER_SIZE,
     LedgerRecord,
     Position,
     SegmentHeader,
     day_partition,
     encode_body,
-    encode_frame,
+    frame_header,
 )
 from ledger.core.metadata import (
     QUARANTINE_DIR,
@@ -379,8 +380,8 @@ class Ledger:
                 positions = pending.positions
                 for body, name in zip(pending.bodies, names, strict=True):
                     active = touched.get(name) or self._refresh(name)
-                    frame = encode_frame(seq, body)
-                    if active is None or self._full(active, len(frame)):
+                    frame_len = FRAME_HEADER_SIZE + len(body)
+                    if active is None or self._full(active, frame_len):
                         if active is not None:
                             self._flush(active, buffers.pop(name, []))
                             fsutil.fsync(active.fd)  # a rolled-over segment is complete and durable
@@ -388,8 +389,10 @@ class Ledger:
                     touched[name] = active
                     start_ends.setdefault((name, active.segment), active.end)
                     positions.append(Position(name, active.segment, active.end, seq))
-                    buffers.setdefault(name, []).append(frame)
-                    active.end += len(frame)
+                    buffer = buffers.setdefault(name, [])
+                    buffer.append(frame_header(seq, body))
+                    buffer.append(body)
+                    active.end += frame_len
                     active.records += 1
                     active.last_seq = seq
                     seq += 1
