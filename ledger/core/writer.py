@@ -400,20 +400,30 @@ class Ledger:
         try:
             seq = self._read_seq()
             self._write_seq(seq + total)  # reserve first: a crash leaves a gap, never a reuse
+            max_bytes, max_records = self.options.segment_max_bytes, self.options.segment_max_records
+            name, active, buffer = "", None, []
+            # The loop runs once per record: it keeps the current partition's segment in
+            # locals and only goes back to the dictionaries when the partition changes.
             for pending, names in plans:
                 positions = pending.positions
-                for body, name in zip(pending.bodies, names, strict=True):
-                    active = touched.get(name) or self._refresh(name)
-                    frame_len = FRAME_HEADER_SIZE + len(body)
-                    if active is None or self._full(active, frame_len):
+                for body, record_name in zip(pending.bodies, names, strict=True):
+                    if record_name != name:
+                        name = record_name
+                        active = touched.get(name) or self._refresh(name)
+                        buffer = buffers.setdefault(name, [])
                         if active is not None:
-                            self._flush(active, buffers.pop(name, []))
+                            start_ends.setdefault((name, active.segment), active.end)
+                    frame_len = FRAME_HEADER_SIZE + len(body)
+                    if active is None or (
+                        active.records and (active.end + frame_len > max_bytes or active.records >= max_records)
+                    ):
+                        if active is not None:
+                            self._flush(active, buffer)
                             fsutil.fsync(active.fd)  # a rolled-over segment is complete and durable
                         active = self._roll(name, active, seq)
+                        start_ends[(name, active.segment)] = active.end
                     touched[name] = active
-                    start_ends.setdefault((name, active.segment), active.end)
                     positions.append(Position(name, active.segment, active.end, seq))
-                    buffer = buffers.setdefault(name, [])
                     buffer.append(frame_header(seq, body))
                     buffer.append(body)
                     active.end += frame_len
@@ -439,14 +449,6 @@ class Ledger:
         if frames:
             fsutil.write_all(active.fd, b"".join(frames))
             frames.clear()
-
-    def _full(self, active: ActiveSegment, frame_len: int) -> bool:
-        if active.records == 0:
-            return False
-        return (
-            active.end + frame_len > self.options.segment_max_bytes
-            or active.records >= self.options.segment_max_records
-        )
 
     def _refresh(self, name: str) -> ActiveSegment | None:
         """This process's view of ``name``'s active segment, checked against the disk."""
