@@ -6,4 +6,4 @@ class LedgerConfig(OmenPlugin):
     label = "ledger"
     verbose_name = "Ledger"
     urls_module = "ledger.urls"
-    health_checks = ("ledger.health.check_ledger_dir",)
+    health_checks = ("ledger.health.check_ledger_dir", "ledger.health.check_ledger_writable")

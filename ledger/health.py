@@ -22,3 +22,13 @@ def check_ledger_dir() -> HealthResult:
     except OSError as exc:
         return HealthResult("ledger_dir", False, f"{exc.__class__.__name__}: {exc.strerror}")
     return HealthResult("ledger_dir", True)
+
+
+def check_ledger_writable() -> HealthResult:
+    """Not ready while the open ledger has stopped acknowledging after a failed write."""
+    from ledger.services import current_failure
+
+    failure = current_failure()
+    if failure is not None:
+        return HealthResult("ledger_writable", False, str(failure))
+    return HealthResult("ledger_writable", True)

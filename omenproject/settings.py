@@ -213,6 +213,18 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = logging_config(LOG_LEVEL)
 
 # --- ledger -----------------------------------------------------------------------------
+# Documented in docs/configuration.md (## Ledger). LEDGER_DIR is under "storage" above.
+LEDGER_SEGMENT_MAX_BYTES = env_int("LEDGER_SEGMENT_MAX_BYTES", 64 * 1024 * 1024, minimum=64 * 1024)
+LEDGER_SEGMENT_MAX_RECORDS = env_int("LEDGER_SEGMENT_MAX_RECORDS", 1_000_000, minimum=1)
+LEDGER_MAX_RECORD_BYTES = env_int("LEDGER_MAX_RECORD_BYTES", 1024 * 1024, minimum=1024)
+_ledger_record_cap = min(LEDGER_SEGMENT_MAX_BYTES, 64 * 1024 * 1024)  # the format's hard cap
+if _ledger_record_cap < LEDGER_MAX_RECORD_BYTES:
+    raise ConfigError(
+        "LEDGER_MAX_RECORD_BYTES", "must not exceed LEDGER_SEGMENT_MAX_BYTES nor 67108864 (the format's hard cap)"
+    )
+LEDGER_QUEUE_MAX = env_int("LEDGER_QUEUE_MAX", 10_000, minimum=1)
+LEDGER_SEAL_GRACE_S = env_float("LEDGER_SEAL_GRACE_S", 3600.0)
+LEDGER_BUSY_RETRY_AFTER_S = env_float("LEDGER_BUSY_RETRY_AFTER_S", 1.0, minimum=0.001)
 
 # --- emitter ----------------------------------------------------------------------------
 
