@@ -8,6 +8,7 @@ Pure logic, no Django import (``upgrade_event`` only reaches for Django to raise
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from omenproject.signals.canonical import (
     sha256_hex,
     signal_id_of,
 )
+from omenproject.signals.limits import TRACE_ID_PATTERN
 from omenproject.signals.timeutil import canonical_time, format_utc, parse_utc
 from omenproject.signals.upgrades import upgrade_event
 from omenproject.signals.versions import CURRENT_SCHEMA_VERSION
@@ -32,8 +34,12 @@ def build_event(content: Mapping, *, trace_id: str, emitted_at: datetime) -> dic
 
     ``content`` is ``SignalInputSerializer(...).validated_data`` (or its JSON form). The ids are
     computed here from the canonical content; every datetime comes out as a UTC ``Z`` string.
-    ``emitted_at`` must be aware (naive datetimes raise ``TimestampError``).
+    ``trace_id`` is 32 lowercase hex digits (``ValueError`` otherwise: the envelope serializer
+    would refuse the event later, far from the mistake); ``emitted_at`` must be aware (naive
+    datetimes raise ``TimestampError``).
     """
+    if not isinstance(trace_id, str) or not re.match(TRACE_ID_PATTERN, trace_id):
+        raise ValueError(f"trace_id must be 32 lowercase hex digits, not {trace_id!r}.")
     signal = canonical_content(content)
     input_hash = input_event_hash_of(signal)
     return {

@@ -105,6 +105,9 @@ class IndexedListSerializer(serializers.ListSerializer):
         try:
             return super().to_internal_value(data)
         except ValidationError as exc:
-            if isinstance(exc.detail, list):
-                raise ValidationError({str(i): item for i, item in enumerate(exc.detail) if item}) from None
+            detail = exc.detail
+            if isinstance(detail, list):
+                raise ValidationError({str(i): item for i, item in enumerate(detail) if item}) from None
+            if isinstance(detail, Mapping):  # DRF keys nested item errors by int
+                raise ValidationError({str(key): item for key, item in detail.items()}) from None
             raise

@@ -11,7 +11,7 @@ The producer endpoint is a thin view over these::
 
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -29,6 +29,7 @@ from omenproject.signals.upgrades import UpgradeError, unsupported_error, upgrad
 from omenproject.signals.versions import SchemaVersionError, is_supported, parse_version
 
 _slug = RegexValidator(limits.SLUG_PATTERN, "Use letters, digits and . _ : - only, starting with a letter or digit.")
+_http_url = URLValidator(schemes=["http", "https"], message="Enter a valid http or https URL.")
 
 
 def _tags() -> serializers.ListField:
@@ -55,13 +56,12 @@ class EvidenceSerializer(StrictSerializer):
     """One piece of evidence: where it came from, its URL and when it was observed."""
 
     source = StrictCharField(max_length=limits.EVIDENCE_SOURCE_MAX)
-    url = serializers.URLField(max_length=limits.URL_MAX)
+    # A strict string first (no controls, no lone surrogates), then Django's URL grammar.
+    url = StrictCharField(max_length=limits.URL_MAX, validators=[_http_url])
     observed_at = UtcDateTimeField()
 
-    def validate_url(self, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise ValidationError("Only http and https URLs are allowed.", code="invalid")
-        return value
+    class Meta:
+        list_serializer_class = IndexedListSerializer
 
 
 class SignalInputSerializer(StrictSerializer):
@@ -72,7 +72,7 @@ class SignalInputSerializer(StrictSerializer):
     the request, not the signal, and must not change the signal's id.
     """
 
-    schema_version = StrictCharField(max_length=limits.SCHEMA_VERSION_MAX, required=False)
+    schema_version = StrictCharField(trim_whitespace=False, max_length=limits.SCHEMA_VERSION_MAX, required=False)
     source = StrictCharField(max_length=limits.SOURCE_MAX, validators=[_slug])
     source_event_id = StrictCharField(max_length=limits.SOURCE_EVENT_ID_MAX)
     title = StrictCharField(max_length=limits.TITLE_MAX)
@@ -116,7 +116,7 @@ class SignalEventSerializer(StrictSerializer):
     ``validated_data`` is the JSON-ready, canonical, current-version event.
     """
 
-    schema_version = StrictCharField(max_length=limits.SCHEMA_VERSION_MAX)
+    schema_version = StrictCharField(trim_whitespace=False, max_length=limits.SCHEMA_VERSION_MAX)
     signal_id = StrictCharField(max_length=64, validators=[RegexValidator(r"^sig_[0-9a-f]{32}$")])
     input_event_hash = StrictCharField(max_length=64, min_length=64, validators=[RegexValidator(r"^[0-9a-f]{64}$")])
     trace_id = StrictCharField(max_length=32, validators=[RegexValidator(limits.TRACE_ID_PATTERN)])

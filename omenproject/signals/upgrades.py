@@ -15,6 +15,7 @@ from collections.abc import Callable
 from omenproject.signals.canonical import input_event_hash_of, signal_id_of
 from omenproject.signals.versions import (
     CURRENT_SCHEMA_VERSION,
+    SUPPORTED_SCHEMA_VERSIONS,
     SchemaVersionError,
     release_of,
     unsupported_message,
@@ -84,7 +85,6 @@ def unsupported_error(version: object) -> Exception:
     """The 400 ``unsupported_schema_version`` error for ``version``, naming the supported ones."""
     # Imported late so this module stays importable without Django configured.
     from omenproject.errors import UnsupportedSchemaVersion
-    from omenproject.signals.versions import SUPPORTED_SCHEMA_VERSIONS
 
     return UnsupportedSchemaVersion(
         unsupported_message(version),

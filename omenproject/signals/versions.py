@@ -8,10 +8,20 @@ change the shape, and a minor newer than the server knows would carry fields it 
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time
+from email.utils import format_datetime
 
 CURRENT_SCHEMA_VERSION = "1.0.0"
-# Every released version this code can read; older ones are upgraded by ``upgrades.py``.
+# Versions producers and peers may send; older ones are upgraded by ``upgrades.py``.
 SUPPORTED_SCHEMA_VERSIONS: tuple[str, ...] = ("0.9.0", "1.0.0")
+# Versions past their sunset: no longer accepted on the API, but ledger records written in them
+# stay readable forever, so their upgrade steps are never deleted (docs/compatibility.md).
+RETIRED_SCHEMA_VERSIONS: tuple[str, ...] = ()
+# Supported but on the way out: version -> (deprecated since, sunset), both UTC dates. The API
+# announces them with the Deprecation (RFC 9745) and Sunset (RFC 8594) response headers.
+DEPRECATED_SCHEMA_VERSIONS: dict[str, tuple[date, date]] = {
+    "0.9.0": (date(2026, 12, 1), date(2027, 6, 1)),
+}
 
 _SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")
 
@@ -37,6 +47,7 @@ def _line(version: str) -> tuple[int, int]:
 
 
 _SUPPORTED_LINES = {_line(v): v for v in SUPPORTED_SCHEMA_VERSIONS}
+_READABLE_LINES = {_line(v): v for v in SUPPORTED_SCHEMA_VERSIONS + RETIRED_SCHEMA_VERSIONS}
 
 
 def is_supported(version: str) -> bool:
@@ -48,12 +59,32 @@ def is_supported(version: str) -> bool:
 
 
 def release_of(version: str) -> str:
-    """The supported release (``"0.9.0"``) whose line ``version`` (``"0.9.4"``) belongs to."""
+    """The readable release (``"0.9.0"``) whose line ``version`` (``"0.9.4"``) belongs to.
+
+    Readable is supported plus retired: the ledger must read what it wrote years ago.
+    """
     try:
-        return _SUPPORTED_LINES[_line(version)]
+        return _READABLE_LINES[_line(version)]
     except KeyError:
         raise SchemaVersionError(unsupported_message(version)) from None
 
 
 def unsupported_message(version: object) -> str:
     return f"Schema version {version!r} is not supported; supported versions: {', '.join(SUPPORTED_SCHEMA_VERSIONS)}."
+
+
+def deprecation_headers(version: str) -> dict[str, str]:
+    """Response headers announcing that ``version`` is deprecated; empty when it is not.
+
+    ``Deprecation: @<unix seconds>`` (RFC 9745) and ``Sunset: <HTTP-date>`` (RFC 8594).
+    """
+    try:
+        release = _SUPPORTED_LINES[_line(version)]
+    except (SchemaVersionError, KeyError):
+        return {}
+    if release not in DEPRECATED_SCHEMA_VERSIONS:
+        return {}
+    since, sunset = DEPRECATED_SCHEMA_VERSIONS[release]
+    since_ts = int(datetime.combine(since, time(), tzinfo=UTC).timestamp())
+    sunset_at = datetime.combine(sunset, time(), tzinfo=UTC)
+    return {"Deprecation": f"@{since_ts}", "Sunset": format_datetime(sunset_at, usegmt=True)}
