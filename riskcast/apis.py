@@ -140,7 +140,7 @@ class PageInputSerializer(serializers.Serializer):
 
     def validate_cursor(self, value: str) -> str:
         try:
-            return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            return base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             raise serializers.ValidationError("Not a cursor returned by this endpoint.") from None
 

@@ -219,4 +219,4 @@ def _account(outcomes: list[IngestOutcome], *, source: str, actor: str) -> None:
             )
     for result, count in counts.items():
         metrics.INGEST_TOTAL.labels(outcome=result).inc(count)
-    logger.info("riskcast.ingest", extra={"source": source, "events": len(outcomes), **counts})
+    logger.info("riskcast.ingest", extra={"source": source, "events": len(outcomes), "outcomes": counts})

@@ -30,8 +30,8 @@ def server(request):
         yield live
 
 
-def _post_after_barrier(url: str, headers: dict, body: dict, barrier: threading.Barrier, out: list, index: int):
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+def _post_after_barrier(server, body: dict, barrier: threading.Barrier, out: list, index: int):
+    with httpx.Client(base_url=server.url, headers=server.auth_headers, timeout=60) as client:
         client.get("/healthz")  # the connection is open before the start signal
         barrier.wait()
         out[index] = client.post(INGEST, json=body)
@@ -44,10 +44,7 @@ def test_twenty_simultaneous_first_deliveries_store_one_row_and_answer_one_201_a
     barrier = threading.Barrier(20)
     responses: list = [None] * 20
     threads = [
-        threading.Thread(
-            target=_post_after_barrier, args=(server.url, server.auth_headers, event, barrier, responses, i)
-        )
-        for i in range(20)
+        threading.Thread(target=_post_after_barrier, args=(server, event, barrier, responses, i)) for i in range(20)
     ]
     for thread in threads:
         thread.start()
