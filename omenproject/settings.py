@@ -229,5 +229,14 @@ LEDGER_BUSY_RETRY_AFTER_S = env_float("LEDGER_BUSY_RETRY_AFTER_S", 1.0, minimum=
 # --- emitter ----------------------------------------------------------------------------
 
 # --- riskcast ---------------------------------------------------------------------------
+RISKCAST_RETRY_AFTER_S = env_int("RISKCAST_RETRY_AFTER_S", 1, minimum=1)
+RISKCAST_PAGE_SIZE = env_int("RISKCAST_PAGE_SIZE", 1000, minimum=1)
+RISKCAST_MAX_PAGE_SIZE = env_int("RISKCAST_MAX_PAGE_SIZE", 10_000, minimum=1)
+if RISKCAST_PAGE_SIZE > RISKCAST_MAX_PAGE_SIZE:
+    raise ConfigError("RISKCAST_PAGE_SIZE", f"must not exceed RISKCAST_MAX_PAGE_SIZE ({RISKCAST_MAX_PAGE_SIZE})")
+# PostgreSQL: give up on a row lock after this long (-> 503 overloaded), like SQLite's busy timeout.
+RISKCAST_LOCK_TIMEOUT_MS = env_int("RISKCAST_LOCK_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS, minimum=0)
+if DATABASES["riskcast"]["ENGINE"].endswith("postgresql"):
+    DATABASES["riskcast"]["OPTIONS"]["options"] = f"-c lock_timeout={RISKCAST_LOCK_TIMEOUT_MS}"
 
 # --- reconcile --------------------------------------------------------------------------
