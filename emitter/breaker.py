@@ -90,6 +90,19 @@ class CircuitBreaker:
     def consecutive_failures(self) -> int:
         return self._failures
 
+    def is_refusing(self) -> bool:
+        """Whether ``acquire`` would refuse right now; a cheap look that issues no permit."""
+        with self._lock:
+            now = self._clock()
+            self._expire_probe(now)
+            if self._state is BreakerState.OPEN:
+                refusing = now - self._opened_at < self.cooldown_s
+            else:
+                refusing = self._state is BreakerState.HALF_OPEN and self._probe_deadline is not None
+            events = self._take_events()
+        self._notify(events)
+        return refusing
+
     def acquire(self) -> Permit | None:
         """A permit for one call, or ``None`` when the call must not be made (open, or probe out)."""
         with self._lock:

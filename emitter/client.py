@@ -17,8 +17,8 @@ embedded single-process mode never from a sync view served over ASGI, where sync
 thread: the call to RiskCast in the same process would wait for that thread forever. Async views
 use ``adeliver``; WSGI views (real threads), the drain worker and reconcile use ``deliver``.
 
-Each call: one bulkhead slot for the whole call (none free: ``LEDGER_ONLY`` at once), then per
-attempt a breaker permit (refused: ``LEDGER_ONLY`` at once) and one POST whose httpx timeouts are
+Each call: a look at the breaker (open: ``LEDGER_ONLY`` at once), one bulkhead slot for the whole
+call (none free: ``LEDGER_ONLY`` at once), then per attempt a breaker permit (refused: ``LEDGER_ONLY`` at once) and one POST whose httpx timeouts are
 clamped to what is left of the retry budget, so a call never takes much longer than
 ``EMITTER_RETRY_BUDGET_S``. The decisions live in one generator, ``_plan``, driven by a sync and an
 async loop that only do the I/O, so both paths behave identically.
@@ -216,9 +216,8 @@ class RiskCastClient:
         """POST one event to RiskCast from a thread; returns the outcome, never raises for failures."""
         prepared = self._prepare(event, payload_hash, trace_id, replay_source)
         started = self._clock()
-        if not self.bulkhead.try_acquire():
-            BULKHEAD_REJECTIONS_TOTAL.inc()
-            return self._finish(prepared, started, DeliveryStatus.LEDGER_ONLY, attempts=0, error="bulkhead_full")
+        if refused := self._refuse_at_once(prepared, started):
+            return refused
         plan = self._plan(prepared, started)
         try:
             step = next(plan)
@@ -248,9 +247,8 @@ class RiskCastClient:
         """The same as ``deliver`` for coroutines (async views); each attempt is also hard-capped."""
         prepared = self._prepare(event, payload_hash, trace_id, replay_source)
         started = self._clock()
-        if not self.bulkhead.try_acquire():
-            BULKHEAD_REJECTIONS_TOTAL.inc()
-            return self._finish(prepared, started, DeliveryStatus.LEDGER_ONLY, attempts=0, error="bulkhead_full")
+        if refused := self._refuse_at_once(prepared, started):
+            return refused
         plan = self._plan(prepared, started)
         try:
             http = self._async_client()
@@ -370,6 +368,15 @@ class RiskCastClient:
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
         return _Prepared(signal_id, event, payload_hash, headers, replay_source)
+
+    def _refuse_at_once(self, prepared: _Prepared, started: float) -> DeliveryResult | None:
+        # The breaker first: while it is open, callers should not even take a bulkhead slot.
+        if self.breaker.is_refusing():
+            return self._finish(prepared, started, DeliveryStatus.LEDGER_ONLY, attempts=0, error="breaker_open")
+        if not self.bulkhead.try_acquire():
+            BULKHEAD_REJECTIONS_TOTAL.inc()
+            return self._finish(prepared, started, DeliveryStatus.LEDGER_ONLY, attempts=0, error="bulkhead_full")
+        return None
 
     def _full_timeout(self) -> httpx.Timeout:
         c = self.config

@@ -201,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real server: the client reuses connections
     fault_server: FaultServer
 
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+    def log_message(self, format, *args):
         pass  # tests stay quiet
 
     def do_POST(self):

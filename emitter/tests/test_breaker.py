@@ -175,3 +175,14 @@ def test_the_state_values_are_the_gauge_values():
 def test_it_refuses_nonsense_settings():
     with pytest.raises(ValueError):
         CircuitBreaker(failure_threshold=0, cooldown_s=1, probe_timeout_s=1)
+
+
+def test_a_look_at_the_breaker_issues_no_permit():
+    clock = FakeClock()
+    breaker, _ = open_breaker(clock)
+    assert breaker.is_refusing()
+    clock.advance(10)
+    assert not breaker.is_refusing()
+    assert breaker.state is BreakerState.OPEN  # looking did not take the probe
+    assert breaker.acquire().probe
+    assert breaker.is_refusing()
