@@ -20,8 +20,9 @@ use ``adeliver``; WSGI views (real threads), the drain worker and reconcile use 
 Each call: a look at the breaker (open: ``LEDGER_ONLY`` at once), one bulkhead slot for the whole
 call (none free: ``LEDGER_ONLY`` at once), then per attempt a breaker permit (refused:
 ``LEDGER_ONLY`` at once) and one POST whose httpx timeouts are clamped to what is left of the retry
-budget, so a call never takes much longer than ``EMITTER_RETRY_BUDGET_S``. The decisions live in one generator, ``_plan``, driven by a sync and an
-async loop that only do the I/O, so both paths behave identically.
+budget, so a call never takes much longer than ``EMITTER_RETRY_BUDGET_S``. The decisions live in
+one generator, ``_plan``, driven by a sync and an async loop that only do the I/O, so both paths
+behave identically.
 """
 
 from __future__ import annotations
