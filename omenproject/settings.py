@@ -227,6 +227,23 @@ LEDGER_SEAL_GRACE_S = env_float("LEDGER_SEAL_GRACE_S", 3600.0)
 LEDGER_BUSY_RETRY_AFTER_S = env_float("LEDGER_BUSY_RETRY_AFTER_S", 1.0, minimum=0.001)
 
 # --- emitter ----------------------------------------------------------------------------
+# Hot-path delivery to RiskCast (emitter/client.py). Timeouts are per attempt and are clamped to
+# what is left of EMITTER_RETRY_BUDGET_S, the time one whole delivery may take.
+EMITTER_RISKCAST_API_KEY = env_str("EMITTER_RISKCAST_API_KEY", "")
+EMITTER_CONNECT_TIMEOUT_S = env_float("EMITTER_CONNECT_TIMEOUT_S", 1.0, minimum=0.001)
+EMITTER_READ_TIMEOUT_S = env_float("EMITTER_READ_TIMEOUT_S", 2.0, minimum=0.001)
+EMITTER_WRITE_TIMEOUT_S = env_float("EMITTER_WRITE_TIMEOUT_S", 2.0, minimum=0.001)
+EMITTER_POOL_TIMEOUT_S = env_float("EMITTER_POOL_TIMEOUT_S", 0.5, minimum=0.001)
+EMITTER_MAX_ATTEMPTS = env_int("EMITTER_MAX_ATTEMPTS", 3, minimum=1)
+EMITTER_RETRY_BASE_S = env_float("EMITTER_RETRY_BASE_S", 0.05)
+EMITTER_RETRY_MAX_S = env_float("EMITTER_RETRY_MAX_S", 1.0)
+EMITTER_RETRY_BUDGET_S = env_float("EMITTER_RETRY_BUDGET_S", 5.0, minimum=0.001)
+EMITTER_BREAKER_FAILURES = env_int("EMITTER_BREAKER_FAILURES", 5, minimum=1)
+EMITTER_BREAKER_COOLDOWN_S = env_float("EMITTER_BREAKER_COOLDOWN_S", 10.0)
+EMITTER_BREAKER_PROBE_TIMEOUT_S = env_float("EMITTER_BREAKER_PROBE_TIMEOUT_S", 5.0, minimum=0.001)
+EMITTER_BULKHEAD_SIZE = env_int("EMITTER_BULKHEAD_SIZE", 32, minimum=1)
+if EMITTER_RISKCAST_API_KEY and parse_prefix(EMITTER_RISKCAST_API_KEY) is None:
+    raise ConfigError("EMITTER_RISKCAST_API_KEY", "is not an OMEN key (expected omen_<prefix>_<secret>)")
 
 # --- riskcast ---------------------------------------------------------------------------
 RISKCAST_RETRY_AFTER_S = env_int("RISKCAST_RETRY_AFTER_S", 1, minimum=1)
