@@ -43,3 +43,31 @@ def _fresh_rate_limits():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def riskcast():
+    """A fault-injecting RiskCast on 127.0.0.1 (healthy unless told otherwise)."""
+    from emitter.tests.fault_server import FaultServer
+
+    with FaultServer() as server:
+        yield server
+
+
+@pytest.fixture
+def node(settings, tmp_path, riskcast):
+    """This process as one OMEN node: its own ledger folder, delivering to ``riskcast``."""
+    from emitter.client import reset_client
+    from ledger.services import close_ledger
+
+    close_ledger()
+    settings.LEDGER_DIR = tmp_path / "ledger"
+    settings.RISKCAST_URL = riskcast.url
+    settings.EMITTER_RETRY_BASE_S = 0.001
+    settings.EMITTER_RETRY_MAX_S = 0.01
+    settings.EMITTER_READ_TIMEOUT_S = 0.5
+    settings.EMITTER_RETRY_BUDGET_S = 2.0
+    reset_client()
+    yield riskcast
+    reset_client()
+    close_ledger()

@@ -22,6 +22,7 @@ class Delivery(models.Model):
     signal_id = models.CharField(max_length=80, unique=True)
     partition = models.CharField(max_length=20, db_index=True)
     seq = models.BigIntegerField(unique=True)
+    input_event_hash = models.CharField(max_length=64)
     payload_hash = models.CharField(max_length=64)
     trace_id = models.CharField(max_length=32, blank=True)
     emitted_at = models.DateTimeField()

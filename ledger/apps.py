@@ -7,3 +7,4 @@ class LedgerConfig(OmenPlugin):
     verbose_name = "Ledger"
     urls_module = "ledger.urls"
     health_checks = ("ledger.health.check_ledger_dir", "ledger.health.check_ledger_writable")
+    shutdown_hooks = ("ledger.services.close_ledger",)

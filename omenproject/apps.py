@@ -9,6 +9,8 @@ class OmenProjectConfig(AppConfig):
     verbose_name = "OMEN platform"
 
     def ready(self) -> None:
+        from omenproject import schema  # noqa: F401 - registers the OpenAPI auth extensions
+
         # SQLite cannot create the folder of its file: make the data folders on start.
         Path(settings.OMEN_DATA_DIR).mkdir(parents=True, exist_ok=True)
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)

@@ -123,6 +123,8 @@ def sqlite_db(path: Path, *, busy_timeout_ms: int) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Tests get a file too (not :memory:), so they see the same locking as production.
+        "TEST": {"NAME": str(path.with_name(f"test_{path.name}"))},
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": busy_timeout_ms / 1000,

@@ -103,8 +103,14 @@ class SignalIndex:
             header = read_header(f, partition=partition, segment=number, ledger_id=self.reader.ledger_id)
             start, last_seq, records = row if row is not None else (HEADER_SIZE, None, 0)
             indexed_to, rows = start, []
-            for item in scan_frames(f, start=start, end=size, first_seq=header.first_seq,
-                                    max_record_bytes=header.max_record_bytes, last_seq=last_seq):
+            for item in scan_frames(
+                f,
+                start=start,
+                end=size,
+                first_seq=header.first_seq,
+                max_record_bytes=header.max_record_bytes,
+                last_seq=last_seq,
+            ):
                 if isinstance(item, Frame):
                     sid = decode_body(item.body).signal_id
                     rows.append((sid, item.seq, partition, number, item.offset))

@@ -70,8 +70,14 @@ class LedgerReader:
             header = read_header(f, partition=partition, segment=number, ledger_id=self.ledger_id)
             end = os.fstat(f.fileno()).st_size
             last_seq = None if start == HEADER_SIZE else -1
-            items = scan_frames(f, start=start, end=end, first_seq=header.first_seq,
-                                max_record_bytes=header.max_record_bytes, last_seq=last_seq)
+            items = scan_frames(
+                f,
+                start=start,
+                end=end,
+                first_seq=header.first_seq,
+                max_record_bytes=header.max_record_bytes,
+                last_seq=last_seq,
+            )
             for item in items:
                 if isinstance(item, Frame):
                     record = decode_body(item.body)
@@ -113,8 +119,9 @@ class LedgerReader:
     def _partition_seq_range(self, partition: str, first: int, last: int) -> Iterator[StoredRecord]:
         pdir = os.path.join(self.directory, partition)
         manifest = read_manifest(pdir)
-        if manifest is not None and (manifest.last_seq is None or manifest.last_seq < first
-                                     or (manifest.first_seq or 0) > last):
+        if manifest is not None and (
+            manifest.last_seq is None or manifest.last_seq < first or (manifest.first_seq or 0) > last
+        ):
             return
         numbers = self.segments(partition)
         firsts = [self._first_seq(pdir, partition, n) for n in numbers]

@@ -92,7 +92,11 @@ def scan_to_end(active: ActiveSegment, start: int, last_seq: int, observer: Ledg
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         items = scan_frames(
-            f, start=start, end=size, first_seq=active.first_seq, max_record_bytes=active.max_record_bytes,
+            f,
+            start=start,
+            end=size,
+            first_seq=active.first_seq,
+            max_record_bytes=active.max_record_bytes,
             last_seq=last_seq,
         )
         for item in items:
@@ -122,9 +126,7 @@ def truncate_tail(active: ActiveSegment, tail: Tail, observer: LedgerObserver) -
     )
 
 
-def load_active(
-    ledger_dir: str, partition: str, *, ledger_id: bytes, observer: LedgerObserver
-) -> ActiveSegment | None:
+def load_active(ledger_dir: str, partition: str, *, ledger_id: bytes, observer: LedgerObserver) -> ActiveSegment | None:
     """Open the last segment of ``partition`` for appending, repairing its tail; None if empty."""
     pdir = os.path.join(ledger_dir, partition)
     numbers = list_segments(pdir)

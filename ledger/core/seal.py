@@ -63,10 +63,13 @@ def check_segment(
         if last_seq is not None and header.first_seq <= last_seq:
             raise LedgerCorruption(
                 f"segment {partition}/{segment_name(number)} starts at seq {header.first_seq}, not after {last_seq}",
-                partition=partition, segment=number, offset=0,
+                partition=partition,
+                segment=number,
+                offset=0,
             )
-        for item in scan_frames(f, start=HEADER_SIZE, end=size, first_seq=header.first_seq,
-                                max_record_bytes=header.max_record_bytes):
+        for item in scan_frames(
+            f, start=HEADER_SIZE, end=size, first_seq=header.first_seq, max_record_bytes=header.max_record_bytes
+        ):
             if isinstance(item, Frame):
                 s = check.summary
                 s.records += 1
@@ -102,8 +105,10 @@ def partitions_due(ledger: Ledger, grace: timedelta) -> list[str]:
     """
     now = ledger.clock()
     return [
-        name for name in list_partitions(ledger.directory)
-        if not is_late(name) and seal_due(name, now, grace)
+        name
+        for name in list_partitions(ledger.directory)
+        if not is_late(name)
+        and seal_due(name, now, grace)
         and read_manifest(os.path.join(ledger.directory, name)) is None
     ]
 
@@ -145,8 +150,15 @@ def seal_partition(
             return SealResult(partition, manifest, already_sealed=False, dry_run=True)
         ledger.forget_partition(partition)
         write_manifest(pdir, manifest)
-    logger.info("ledger partition sealed", extra={"partition": partition, "records": manifest.records,
-                                                  "first_seq": manifest.first_seq, "last_seq": manifest.last_seq})
+    logger.info(
+        "ledger partition sealed",
+        extra={
+            "partition": partition,
+            "records": manifest.records,
+            "first_seq": manifest.first_seq,
+            "last_seq": manifest.last_seq,
+        },
+    )
     return SealResult(partition, manifest, already_sealed=False)
 
 
@@ -179,8 +191,9 @@ def verify(ledger: Ledger, partition: str | None = None) -> VerifyReport:
     return report
 
 
-def _verify_partition(ledger: Ledger, name: str, pdir: str, numbers: list[int], *, sizes: dict[int, int],
-                      report: VerifyReport) -> None:
+def _verify_partition(
+    ledger: Ledger, name: str, pdir: str, numbers: list[int], *, sizes: dict[int, int], report: VerifyReport
+) -> None:
     manifest = read_manifest(pdir)
     checks: list[SegmentCheck] = []
     last_seq = None

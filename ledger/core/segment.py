@@ -108,8 +108,9 @@ def read_header(f: BinaryIO, *, partition: str, segment: int, ledger_id: bytes |
     elif header.segment != segment:
         problem = f"claims to be segment {header.segment}"
     if problem:
-        raise ForeignSegment(f"segment {partition}/{segment_name(segment)} {problem}", partition=partition,
-                             segment=segment, offset=0)
+        raise ForeignSegment(
+            f"segment {partition}/{segment_name(segment)} {problem}", partition=partition, segment=segment, offset=0
+        )
     return header
 
 

@@ -476,9 +476,16 @@ class Ledger:
         if old is not None:
             old.close()
         active = ActiveSegment(
-            partition=name, directory=pdir, segment=number, fd=os.open(path, os.O_WRONLY | os.O_APPEND),
-            end=HEADER_SIZE, records=0, first_seq=first_seq, last_seq=first_seq - 1,
-            max_record_bytes=self.options.max_record_bytes, current_ino=current_inode(pdir),
+            partition=name,
+            directory=pdir,
+            segment=number,
+            fd=os.open(path, os.O_WRONLY | os.O_APPEND),
+            end=HEADER_SIZE,
+            records=0,
+            first_seq=first_seq,
+            last_seq=first_seq - 1,
+            max_record_bytes=self.options.max_record_bytes,
+            current_ino=current_inode(pdir),
         )
         self._active[name] = active
         return active

@@ -29,8 +29,11 @@ def main() -> None:
         n = 0
         while True:
             batch = [
-                LedgerRecord(f"{sys.argv[3]}-{n + i}", DAY + timedelta(days=rng.randrange(2)),
-                             rng.randbytes(rng.randrange(1, 3000)))
+                LedgerRecord(
+                    f"{sys.argv[3]}-{n + i}",
+                    DAY + timedelta(days=rng.randrange(2)),
+                    rng.randbytes(rng.randrange(1, 3000)),
+                )
                 for i in range(rng.randrange(1, 6))
             ]
             n += len(batch)

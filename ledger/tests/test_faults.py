@@ -25,7 +25,10 @@ ITERATIONS = int(os.environ.get("OMEN_FAULT_ITERATIONS", "50"))
 def _child(ledger_dir: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "ledger.tests.fault_child", ledger_dir, *args],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
 

@@ -87,9 +87,7 @@ def _segment_with_records(open_ledger, ledger_dir, n=3):
 
 @pytest.mark.audit("14")
 @pytest.mark.parametrize("length", [0, 1, 4096 + 1, 0xFFFFFFFF])
-def test_a_bogus_length_field_at_the_tail_is_a_torn_tail_without_a_huge_allocation(
-    open_ledger, ledger_dir, length
-):
+def test_a_bogus_length_field_at_the_tail_is_a_torn_tail_without_a_huge_allocation(open_ledger, ledger_dir, length):
     positions = _segment_with_records(open_ledger, ledger_dir)
     path = segment_path(ledger_dir)
     with open(path, "ab") as f:

@@ -123,8 +123,11 @@ def test_corruption_in_the_middle_is_quarantined_not_truncated(open_ledger, ledg
 @pytest.mark.audit("17")
 def test_no_temp_file_is_left_behind_after_recovery(three_records, ledger_dir):
     pdir = os.path.join(ledger_dir, PARTITION)
-    for leftover in (os.path.join(pdir, "CURRENT.json.123.tmp"), os.path.join(ledger_dir, "LEDGER.json.9.tmp"),
-                     os.path.join(pdir, "00000002.seg.tmp")):
+    for leftover in (
+        os.path.join(pdir, "CURRENT.json.123.tmp"),
+        os.path.join(ledger_dir, "LEDGER.json.9.tmp"),
+        os.path.join(pdir, "00000002.seg.tmp"),
+    ):
         with open(leftover, "wb") as f:
             f.write(b"half")
     Ledger.open(ledger_dir).close()

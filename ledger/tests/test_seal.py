@@ -98,15 +98,19 @@ def test_the_manifest_is_written_temp_fsync_rename_then_directory_fsync(filled, 
     ledger, _ = filled
     events = []
     real_fsync, real_replace = fsutil.fsync, os.replace
-    monkeypatch.setattr(fsutil, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))),
-                                                     real_fsync(fd)))
+    monkeypatch.setattr(
+        fsutil, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))), real_fsync(fd))
+    )
     monkeypatch.setattr(os, "replace", lambda a, b: (events.append(("rename", b)), real_replace(a, b)))
     seal_partition(ledger, PARTITION, grace=GRACE)
     pdir = os.path.join(ledger_dir, PARTITION)
     manifest = os.path.join(pdir, "MANIFEST.json")
     rename = events.index(("rename", manifest))
-    assert events[rename - 1][0] == "fsync" and events[rename - 1][1].startswith(manifest) \
+    assert (
+        events[rename - 1][0] == "fsync"
+        and events[rename - 1][1].startswith(manifest)
         and events[rename - 1][1].endswith(".tmp")
+    )
     assert events[rename + 1] == ("fsync", pdir)
     with open(manifest) as f:
         assert json.load(f)["records"] == 10
@@ -134,8 +138,10 @@ def test_a_flipped_byte_in_a_sealed_segment_is_detected_and_the_next_records_sta
         f.write(bytes([byte[0] ^ 0x01]))
     report = verify(ledger, PARTITION)
     assert not report.ok
-    assert any(f"offset {middle.offset}" in p and f"seq {positions[4].seq} and {positions[6].seq}" in p
-               for p in report.problems)
+    assert any(
+        f"offset {middle.offset}" in p and f"seq {positions[4].seq} and {positions[6].seq}" in p
+        for p in report.problems
+    )
     assert any("SHA-256" in p for p in report.problems)
     seen = []
     seqs = [s.seq for s in LedgerReader(ledger_dir, on_corruption=seen.append).read_partition(PARTITION)]

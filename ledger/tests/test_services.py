@@ -93,8 +93,9 @@ def test_the_selectors_find_by_signal_id_and_report_storage(ledger_settings):
     assert ledger_records_by_signal_id("s7")[0].seq == 8
     stats = ledger_storage_stats()
     assert (stats["partitions"], stats["segments"], stats["records"]) == (1, 3, 12)
-    assert stats["bytes"] == sum(os.path.getsize(segment_path(str(ledger_settings.LEDGER_DIR), number=n))
-                                 for n in (1, 2, 3))
+    assert stats["bytes"] == sum(
+        os.path.getsize(segment_path(str(ledger_settings.LEDGER_DIR), number=n)) for n in (1, 2, 3)
+    )
     assert ledger_partition_summary("2026-03-14")["records"] == 12
 
 
@@ -159,8 +160,15 @@ def test_manage_py_ledger_verify_exits_non_zero_on_corruption(tmp_path):
         f.write(b"\xff")
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "LEDGER_DIR": str(ledger_dir), "OMEN_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "manage.py", "ledger", "verify"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "ledger", "verify"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode != 0 and "corrupt range" in done.stderr
 
 

@@ -84,10 +84,10 @@ def test_concurrent_appends_from_threads_share_fsyncs(open_ledger, monkeypatch):
         threading.Event().wait(0.002)  # a slow disk lets followers queue up
         real(fd)
 
-    monkeypatch.setattr(fsutil, "fsync", lambda fd: (spy.calls.append(os.readlink(f"/proc/self/fd/{fd}")),
-                                                     slow_fsync(fd)))
-    threads = [threading.Thread(target=lambda: [ledger.append([make_record()]) for _ in range(20)])
-               for _ in range(8)]
+    monkeypatch.setattr(
+        fsutil, "fsync", lambda fd: (spy.calls.append(os.readlink(f"/proc/self/fd/{fd}")), slow_fsync(fd))
+    )
+    threads = [threading.Thread(target=lambda: [ledger.append([make_record()]) for _ in range(20)]) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:

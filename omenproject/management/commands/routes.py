@@ -6,9 +6,9 @@ def walk(patterns, prefix: str = "", namespace: str = ""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             inner = f"{namespace}:{pattern.namespace}".strip(":") if pattern.namespace else namespace
-            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern).lstrip("^"), inner)
         elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), namespace, pattern.name or ""
+            yield prefix + str(pattern.pattern).lstrip("^").rstrip("$"), namespace, pattern.name or ""
 
 
 class Command(BaseCommand):

@@ -1,0 +1,129 @@
+"""The producer API: ``POST /api/v1/signals`` (one or a batch), and reads by id and by filter."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from emitter import selectors
+from emitter.models import Delivery, DeliveryStatus
+from emitter.services import signals_submit
+from omenproject.errors import NotFound, ValidationFailed
+from omenproject.signals import MAX_BATCH, SignalInputSerializer
+from omenproject.tracing import current_trace_id
+
+
+def _first_item(errors):
+    """A single signal's errors out of the list serializer's (keyed by index, or a list)."""
+    if isinstance(errors, dict):
+        return errors.get("0", errors.get(0, errors))
+    return errors[0] if errors else errors
+
+
+class SubmittedSerializer(serializers.Serializer):
+    signal_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    partition = serializers.CharField()
+    seq = serializers.IntegerField()
+    trace_id = serializers.CharField()
+
+
+class BatchSubmittedSerializer(serializers.Serializer):
+    results = SubmittedSerializer(many=True)
+
+
+class SignalsApi(APIView):
+    """Submit signals (``signals:write``) or list them (``signals:read``)."""
+
+    def get_required_scope(self) -> str:
+        return "signals:write" if self.request.method == "POST" else "signals:read"
+
+    @property
+    def required_scope(self) -> str:
+        return self.get_required_scope()
+
+    class Pagination(CursorPagination):
+        ordering = "seq"
+        page_size = 100
+        page_size_query_param = "limit"
+        max_page_size = 1000
+
+    class FilterSerializer(serializers.Serializer):
+        partition = serializers.RegexField(r"^\d{4}-\d{2}-\d{2}(-late)?$", required=False)
+        status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
+        emitted_after = serializers.DateTimeField(required=False)
+        emitted_before = serializers.DateTimeField(required=False)
+        cursor = serializers.CharField(required=False)
+        limit = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+
+    class ItemSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Delivery
+            fields = ["signal_id", "status", "partition", "seq", "trace_id", "emitted_at", "attempts", "ack_id"]
+
+    @extend_schema(
+        request=SignalInputSerializer,
+        responses={201: SubmittedSerializer, 202: SubmittedSerializer},
+        description=f"One signal (an object) or a batch (a list of up to {MAX_BATCH}). "
+        "201 when every signal reached RiskCast (delivered or duplicate), 202 when some are only in the ledger.",
+    )
+    def post(self, request):
+        batch = isinstance(request.data, list)
+        items = request.data if batch else [request.data]
+        if batch and not 1 <= len(items) <= MAX_BATCH:
+            raise ValidationFailed(details={"non_field_errors": [f"A batch holds 1 to {MAX_BATCH} signals."]})
+        data = SignalInputSerializer(data=items, many=True)
+        if not data.is_valid():
+            raise serializers.ValidationError(data.errors if batch else _first_item(data.errors))
+        answers = signals_submit(contents=data.validated_data, trace_id=current_trace_id())
+        status = 201 if all(a.delivered for a in answers) else 202
+        if batch:
+            return Response({"results": SubmittedSerializer(answers, many=True).data}, status=status)
+        return Response(SubmittedSerializer(answers[0]).data, status=status)
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=ItemSerializer(many=True),
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        args = {k: v for k, v in filters.validated_data.items() if k not in {"cursor", "limit"}}
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(selectors.deliveries(**args), request, view=self)
+        return paginator.get_paginated_response(self.ItemSerializer(page, many=True).data)
+
+
+class SignalDetailApi(APIView):
+    """One signal: its event as the ledger holds it, ledger position and delivery status."""
+
+    required_scope = "signals:read"
+
+    class OutputSerializer(serializers.ModelSerializer):
+        event = serializers.JSONField()
+
+        class Meta:
+            model = Delivery
+            fields = [
+                "signal_id",
+                "status",
+                "partition",
+                "seq",
+                "trace_id",
+                "emitted_at",
+                "attempts",
+                "ack_id",
+                "last_error",
+                "event",
+            ]
+
+    @extend_schema(parameters=[OpenApiParameter("signal_id", str, OpenApiParameter.PATH)], responses=OutputSerializer)
+    def get(self, request, signal_id: str):
+        row = Delivery.objects.filter(signal_id=signal_id).first()
+        if row is None:
+            raise NotFound(f"No signal {signal_id}.")
+        row.event = selectors.ledger_event(signal_id)
+        return Response(self.OutputSerializer(row).data)
