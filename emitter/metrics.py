@@ -17,3 +17,4 @@ BULKHEAD_IN_FLIGHT = Gauge("omen_bulkhead_in_flight", "Deliveries to RiskCast in
 BULKHEAD_REJECTIONS_TOTAL = Counter(
     "omen_bulkhead_rejections_total", "Deliveries turned away because every bulkhead slot was taken."
 )
+DRAIN_BACKLOG = Gauge("omen_drain_backlog", "Signals in the ledger not yet delivered (PENDING or LEDGER_ONLY).")

@@ -34,6 +34,7 @@ async def lifespan(receive, send) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
             lifecycle.chain_signal_handlers()
+            await sync_to_async(lifecycle.run_startup_hooks, thread_sensitive=False)()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             lifecycle.begin_draining()

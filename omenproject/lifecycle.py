@@ -48,14 +48,25 @@ def chain_signal_handlers(signals=(signal.SIGTERM, signal.SIGINT)) -> None:
         signal.signal(signum, handler)
 
 
-def run_shutdown_hooks() -> None:
-    """Run every enabled plugin's shutdown hooks; one failing hook does not skip the others."""
+def _run(paths: list[str], stage: str) -> None:
+    for path in paths:
+        try:
+            import_string(path)()
+            logger.info(f"{stage} hook done", extra={"hook": path})
+        except Exception:  # one failing hook must not skip the others
+            logger.exception(f"{stage} hook failed", extra={"hook": path})
+
+
+def run_startup_hooks() -> None:
+    """Run every enabled plugin's startup hooks, in dependency order."""
     from omenproject.plugins import enabled_plugins
 
-    for plugin in enabled_plugins():
-        for path in plugin.shutdown_hooks:
-            try:
-                import_string(path)()
-                logger.info("shutdown hook done", extra={"hook": path})
-            except Exception:
-                logger.exception("shutdown hook failed", extra={"hook": path})
+    _run([path for plugin in enabled_plugins() for path in plugin.startup_hooks], "startup")
+
+
+def run_shutdown_hooks() -> None:
+    """Run the shutdown hooks in reverse dependency order (workers stop before the ledger closes)."""
+    from omenproject.plugins import enabled_plugins
+
+    plugins = list(enabled_plugins())[::-1]
+    _run([path for plugin in plugins for path in plugin.shutdown_hooks], "shutdown")

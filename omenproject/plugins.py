@@ -52,6 +52,7 @@ class OmenPlugin(AppConfig):
     websocket_routes: str | None = None  # dotted path to a list of URL routes
     health_checks: tuple[str, ...] = ()  # dotted paths to callables returning HealthResult
     dashboard_panels: tuple[str, ...] = ()  # dotted paths to panel callables
+    startup_hooks: tuple[str, ...] = ()  # dotted paths to callables run once when serving starts
     shutdown_hooks: tuple[str, ...] = ()  # dotted paths to callables run once at shutdown
 
 

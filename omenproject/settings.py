@@ -245,6 +245,11 @@ EMITTER_BULKHEAD_SIZE = env_int("EMITTER_BULKHEAD_SIZE", 32, minimum=1)
 if EMITTER_RISKCAST_API_KEY and parse_prefix(EMITTER_RISKCAST_API_KEY) is None:
     raise ConfigError("EMITTER_RISKCAST_API_KEY", "is not an OMEN key (expected omen_<prefix>_<secret>)")
 
+EMITTER_DRAIN_BATCH = env_int("EMITTER_DRAIN_BATCH", 200, minimum=1)
+EMITTER_DRAIN_INTERVAL_S = env_float("EMITTER_DRAIN_INTERVAL_S", 2.0, minimum=0.01)
+EMITTER_DRAIN_PENDING_GRACE_S = env_float("EMITTER_DRAIN_PENDING_GRACE_S", 30.0)
+EMITTER_DRAIN_IN_PROCESS = env_bool("EMITTER_DRAIN_IN_PROCESS", True)
+
 # --- riskcast ---------------------------------------------------------------------------
 RISKCAST_RETRY_AFTER_S = env_int("RISKCAST_RETRY_AFTER_S", 1, minimum=1)
 RISKCAST_PAGE_SIZE = env_int("RISKCAST_PAGE_SIZE", 1000, minimum=1)
