@@ -29,7 +29,7 @@ import httpx
 from omenproject.keys import generate_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SERVERS = ("gunicorn", "uvicorn")
+SERVERS = ("gunicorn", "uvicorn", "serve")
 
 
 class LiveServerError(RuntimeError):
@@ -88,6 +88,8 @@ def server_command(server: str, port: int, *, workers: int, threads: int) -> lis
             "--no-access-log",
             "--timeout-graceful-shutdown=5",
         ]
+    if server == "serve":  # manage.py serve: one uvicorn process, exit 0 after a graceful stop
+        return [sys.executable, "manage.py", "serve", f"--port={port}"]
     raise ValueError(f"unknown server {server!r} (choose from {', '.join(SERVERS)})")
 
 
@@ -169,6 +171,7 @@ def live_server(
     data_dir: Path | None = None,
     ready_timeout: float = 30.0,
     stop_timeout: float = 10.0,
+    port: int | None = None,
 ) -> Iterator[LiveServer]:
     """Migrate, start and wait for the project; yield a ``LiveServer``; stop it on exit.
 
@@ -188,7 +191,7 @@ def live_server(
         environment = _environment(data_dir, api_key, plugins, extra)
         log_path = data_dir / "server.log"
         _migrate(environment, log_path)
-        port = free_port()
+        port = port or free_port()
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 server_command(server, port, workers=workers, threads=threads),
