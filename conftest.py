@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from omenproject.scopes import SCOPES
+
+# The suite shares two cores with servers and child processes: generation speed and per-example
+# time vary with load, which says nothing about the code under test. Properties are kept; the
+# timing checks are not (tests that bound time measure it themselves).
+settings.register_profile("omen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("omen")
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ import binascii
 from datetime import UTC, datetime
 
 from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from omenproject.auth import actor_of
 from omenproject.errors import ValidationFailed, error_body
-from omenproject.signals import MAX_BATCH
+from omenproject.signals import MAX_BATCH, SignalEventSerializer
 from riskcast import metrics
 from riskcast.errors import Duplicate, HeaderMismatch, PayloadMismatch
 from riskcast.intake import validate_many, validate_one
@@ -67,11 +68,34 @@ def _mismatch_details(outcome: IngestOutcome) -> dict:
     }
 
 
+AckSerializer = inline_serializer(
+    "RiskcastAck",
+    {
+        "status": serializers.CharField(),
+        "signal_id": serializers.CharField(),
+        "ack_id": serializers.CharField(),
+        "first_seen_at": serializers.DateTimeField(),
+        "payload_hash": serializers.CharField(),
+    },
+)
+BatchResultSerializer = inline_serializer(
+    "RiskcastBatchResult",
+    {"results": serializers.ListField(child=serializers.DictField()), "counts": serializers.DictField()},
+)
+PARTITION = OpenApiParameter("partition", str, OpenApiParameter.PATH, description="YYYY-MM-DD or YYYY-MM-DD-late")
+
+
 class IngestApi(APIView):
     """POST one SignalEvent (an object) or a batch (a list of up to MAX_BATCH objects)."""
 
     required_scope = "riskcast:ingest"
 
+    @extend_schema(
+        request=SignalEventSerializer,
+        responses={201: AckSerializer, 200: BatchResultSerializer},
+        description=f"One SignalEvent (201, 409 duplicate, 422 payload mismatch) or a batch of up to {MAX_BATCH} "
+        "(200 with one outcome per item).",
+    )
     def post(self, request):
         source = _replay_source(request)
         if isinstance(request.data, list):
@@ -154,6 +178,17 @@ class PartitionSignalIdsApi(APIView):
 
     required_scope = "riskcast:read"
 
+    @extend_schema(
+        parameters=[PARTITION, PageInputSerializer],
+        responses=inline_serializer(
+            "RiskcastIdPage",
+            {
+                "partition": serializers.CharField(),
+                "items": serializers.ListField(child=serializers.DictField(child=serializers.CharField())),
+                "next_cursor": serializers.CharField(allow_null=True),
+            },
+        ),
+    )
     def get(self, request, partition: str):
         params = PageInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -176,6 +211,18 @@ class PartitionSummaryApi(APIView):
 
     required_scope = "riskcast:read"
 
+    @extend_schema(
+        parameters=[PARTITION],
+        responses=inline_serializer(
+            "RiskcastPartitionSummary",
+            {
+                "partition": serializers.CharField(),
+                "count": serializers.IntegerField(),
+                "digest": serializers.CharField(),
+                "digest_algorithm": serializers.CharField(),
+            },
+        ),
+    )
     def get(self, request, partition: str):
         summary = partition_summary(partition=partition)
         return Response(

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -61,6 +63,7 @@ class StrictFloatField(serializers.FloatField):
         return value
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class UtcDateTimeField(serializers.Field):
     """An RFC 3339 datetime with an explicit offset, returned as an aware UTC datetime.
 
