@@ -1,4 +1,4 @@
-"""The emitter's metrics move with deliveries, the breaker and the bulkhead (audit 28, 29)."""
+"""The emitter's metrics move with deliveries, the breaker and the bulkhead (audit 28, 29, 49, 50)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def sample(name: str, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
+@pytest.mark.audit("49")
 def test_each_outcome_is_counted_and_timed(fault_server, make_client):
     client = make_client(fault_server.url)
     delivered, rejected = sample("omen_emit_total", status="DELIVERED"), sample("omen_emit_total", status="REJECTED")
@@ -29,6 +30,7 @@ def test_each_outcome_is_counted_and_timed(fault_server, make_client):
 
 
 @pytest.mark.audit("28")
+@pytest.mark.audit("50")
 def test_the_breaker_state_and_transitions_are_exported(fault_server, make_client):
     client = make_client(fault_server.url, breaker_failures=1, max_attempts=1)
     opened = sample("omen_breaker_transitions_total", **{"from": "closed", "to": "open"})

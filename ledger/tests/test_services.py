@@ -39,6 +39,7 @@ def _metric(name: str, **labels) -> float:
 
 
 @pytest.mark.audit("13")
+@pytest.mark.audit("49")
 def test_ledger_append_returns_positions_only_after_the_fsync(monkeypatch, ledger_settings):
     synced = []
     real = fsutil.fsync
