@@ -4,7 +4,6 @@ import importlib
 import re
 from pathlib import Path
 
-import pytest
 from prometheus_client import REGISTRY
 
 from omenproject.plugins import KNOWN_PLUGINS
