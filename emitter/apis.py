@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +19,7 @@ from emitter.models import Delivery, DeliveryStatus
 from emitter.services import signals_submit
 from omenproject.errors import NotFound, ValidationFailed
 from omenproject.signals import MAX_BATCH, SignalInputSerializer
+from omenproject.signals.versions import deprecation_headers_for
 from omenproject.tracing import current_trace_id
 
 
@@ -35,6 +42,13 @@ class BatchSubmittedSerializer(serializers.Serializer):
     results = SubmittedSerializer(many=True)
 
 
+SUBMITTED = PolymorphicProxySerializer(
+    component_name="SignalSubmitted",
+    serializers=[SubmittedSerializer, BatchSubmittedSerializer],
+    resource_type_field_name=None,
+)
+
+
 class SignalsApi(APIView):
     """Submit signals (``signals:write``) or list them (``signals:read``)."""
 
@@ -51,6 +65,13 @@ class SignalsApi(APIView):
         page_size_query_param = "limit"
         max_page_size = 1000
 
+        def decode_cursor(self, request):
+            # DRF answers a bad cursor with 404; it is a bad query parameter.
+            try:
+                return super().decode_cursor(request)
+            except exceptions.NotFound:
+                raise ValidationFailed(details={"cursor": ["Not a cursor returned by this endpoint."]}) from None
+
     class FilterSerializer(serializers.Serializer):
         partition = serializers.RegexField(r"^\d{4}-\d{2}-\d{2}(-late)?$", required=False)
         status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
@@ -65,10 +86,22 @@ class SignalsApi(APIView):
             fields = ["signal_id", "status", "partition", "seq", "trace_id", "emitted_at", "attempts", "ack_id"]
 
     @extend_schema(
-        request=SignalInputSerializer,
-        responses={201: SubmittedSerializer, 202: SubmittedSerializer},
+        request=PolymorphicProxySerializer(
+            component_name="SignalSubmission",
+            serializers=[SignalInputSerializer, SignalInputSerializer(many=True, max_length=MAX_BATCH)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: SUBMITTED,
+            202: SUBMITTED,
+            409: OpenApiResponse(
+                description="`conflict_payload_mismatch`: the signal_id is stored with other content."
+            ),
+        },
         description=f"One signal (an object) or a batch (a list of up to {MAX_BATCH}). "
-        "201 when every signal reached RiskCast (delivered or duplicate), 202 when some are only in the ledger.",
+        "201 when every signal reached RiskCast (delivered or duplicate), 202 when some are only in the ledger. "
+        "A deprecated schema_version is answered with Deprecation and Sunset headers (docs/compatibility.md).",
     )
     def post(self, request):
         batch = isinstance(request.data, list)
@@ -80,13 +113,22 @@ class SignalsApi(APIView):
             raise serializers.ValidationError(data.errors if batch else _first_item(data.errors))
         answers = signals_submit(contents=data.validated_data, trace_id=current_trace_id())
         status = 201 if all(a.delivered for a in answers) else 202
-        if batch:
-            return Response({"results": SubmittedSerializer(answers, many=True).data}, status=status)
-        return Response(SubmittedSerializer(answers[0]).data, status=status)
+        body = (
+            {"results": SubmittedSerializer(answers, many=True).data} if batch else SubmittedSerializer(answers[0]).data
+        )
+        return Response(body, status=status, headers=deprecation_headers_for(request.data))
 
     @extend_schema(
+        operation_id="api_v1_signals_list",
         parameters=[FilterSerializer],
-        responses=ItemSerializer(many=True),
+        responses=inline_serializer(
+            "SignalPage",
+            {
+                "next": serializers.CharField(allow_null=True, help_text="URL of the next page, or null."),
+                "previous": serializers.CharField(allow_null=True, help_text="URL of the previous page, or null."),
+                "results": ItemSerializer(many=True),
+            },
+        ),
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)

@@ -1,4 +1,4 @@
-"""Cross-cutting HTTP middleware: body limit, security headers, audit of mutating API calls."""
+"""Cross-cutting HTTP middleware: JSON 404s, body limit, security headers, audit of mutating API calls."""
 
 from __future__ import annotations
 
@@ -14,6 +14,26 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
+
+
+class ApiNotFoundMiddleware:
+    """An API path that matches no route answers the JSON error body, with DEBUG on too.
+
+    ``handler404`` covers DEBUG off; with DEBUG on Django answers its HTML debug page instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and _is_api(request)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return json_error_response(404, "not_found", "Not found.")
+        return response
 
 
 class BodyLimitMiddleware:

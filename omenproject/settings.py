@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "omenproject.tracing.TraceMiddleware",
+    "omenproject.middleware.ApiNotFoundMiddleware",
     "omenproject.middleware.DrainingMiddleware",
     "omenproject.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -158,6 +159,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Risk signals: ledger-first intake, exactly-once delivery to RiskCast, reconcile.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation documents the one error body and the errors any endpoint can answer.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "omenproject.schema.add_error_responses",
+    ],
 }
 
 # --- security ---------------------------------------------------------------------------

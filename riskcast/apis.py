@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import UTC, datetime
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +20,7 @@ from rest_framework.views import APIView
 from omenproject.auth import actor_of
 from omenproject.errors import ValidationFailed, error_body
 from omenproject.signals import MAX_BATCH, SignalEventSerializer
+from omenproject.signals.versions import deprecation_headers_for
 from riskcast import metrics
 from riskcast.errors import Duplicate, HeaderMismatch, PayloadMismatch
 from riskcast.intake import validate_many, validate_one
@@ -82,7 +88,12 @@ BatchResultSerializer = inline_serializer(
     "RiskcastBatchResult",
     {"results": serializers.ListField(child=serializers.DictField()), "counts": serializers.DictField()},
 )
-PARTITION = OpenApiParameter("partition", str, OpenApiParameter.PATH, description="YYYY-MM-DD or YYYY-MM-DD-late")
+PARTITION = OpenApiParameter(
+    "partition",
+    {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    OpenApiParameter.PATH,
+    description="YYYY-MM-DD: the UTC date of the events' emitted_at",
+)
 
 
 class IngestApi(APIView):
@@ -91,8 +102,22 @@ class IngestApi(APIView):
     required_scope = "riskcast:ingest"
 
     @extend_schema(
-        request=SignalEventSerializer,
-        responses={201: AckSerializer, 200: BatchResultSerializer},
+        request=PolymorphicProxySerializer(
+            component_name="SignalEventSubmission",
+            serializers=[SignalEventSerializer, SignalEventSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: AckSerializer,
+            200: BatchResultSerializer,
+            409: OpenApiResponse(
+                description="`duplicate`: already stored with this payload hash; details carry the ack."
+            ),
+            422: OpenApiResponse(
+                description="`conflict_payload_mismatch`: the signal_id is stored with another payload."
+            ),
+        },
         description=f"One SignalEvent (201, 409 duplicate, 422 payload mismatch) or a batch of up to {MAX_BATCH} "
         "(200 with one outcome per item).",
     )
@@ -109,7 +134,9 @@ class IngestApi(APIView):
             raise Duplicate(details=_acknowledgement(outcome))
         if outcome.result != CREATED:
             raise PayloadMismatch(details=_mismatch_details(outcome))
-        return Response({"status": CREATED, **_acknowledgement(outcome)}, status=201)
+        return Response(
+            {"status": CREATED, **_acknowledgement(outcome)}, status=201, headers=deprecation_headers_for(request.data)
+        )
 
     def _batch(self, request, items: list, source: str) -> Response:
         if not items or len(items) > MAX_BATCH:
@@ -136,7 +163,7 @@ class IngestApi(APIView):
         for result in results:
             counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
         metrics.BATCH_SIZE.observe(len(items))
-        return Response({"results": results, "counts": counts}, status=200)
+        return Response({"results": results, "counts": counts}, status=200, headers=deprecation_headers_for(items))
 
     @staticmethod
     def _invalid(index: int, details: dict) -> dict:
@@ -165,7 +192,7 @@ class PageInputSerializer(serializers.Serializer):
     def validate_cursor(self, value: str) -> str:
         try:
             return base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text (a plain ValueError)
             raise serializers.ValidationError("Not a cursor returned by this endpoint.") from None
 
 

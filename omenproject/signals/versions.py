@@ -88,3 +88,18 @@ def deprecation_headers(version: str) -> dict[str, str]:
     since_ts = int(datetime.combine(since, time(), tzinfo=UTC).timestamp())
     sunset_at = datetime.combine(sunset, time(), tzinfo=UTC)
     return {"Deprecation": f"@{since_ts}", "Sunset": format_datetime(sunset_at, usegmt=True)}
+
+
+def deprecation_headers_for(data: object) -> dict[str, str]:
+    """The deprecation headers a request body calls for: one signal or event, or a list of them.
+
+    The first deprecated ``schema_version`` found decides; anything malformed is ignored here
+    (the serializers refuse it).
+    """
+    items = data if isinstance(data, list) else [data]
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("schema_version"), str):
+            headers = deprecation_headers(item["schema_version"])
+            if headers:
+                return headers
+    return {}
