@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from pathlib import Path
 
 import pytest
 
-from omenproject.signals.versions import CURRENT_SCHEMA_VERSION, DEPRECATED_SCHEMA_VERSIONS
+from omenproject.signals import (
+    SignalEventSerializer,
+    SignalInputSerializer,
+    canonical_json,
+    input_event_hash_of,
+    limits,
+    payload_hash,
+    signal_id_of,
+)
+from omenproject.signals.canonical import canonical_content
+from omenproject.signals.versions import CURRENT_SCHEMA_VERSION, DEPRECATED_SCHEMA_VERSIONS, SUPPORTED_SCHEMA_VERSIONS
 from omenproject.testing.builders import make_signal
 
 URL = "/api/v1/signals"
@@ -47,3 +60,75 @@ def test_the_current_version_and_no_version_carry_no_deprecation(producer, node)
         response = post(producer, body)
         assert response.status_code == 201
         assert not response.has_header("Deprecation") and not response.has_header("Sunset")
+
+
+# --- docs/signal-contract.md: the example is recomputed from the page itself -----------------
+
+CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "signal-contract.md"
+
+
+def doc_block(name: str) -> str:
+    """The fenced block right after ``<!-- example:<name> -->`` in docs/signal-contract.md."""
+    match = re.search(rf"<!-- example:{name} -->\n```[a-z]*\n(.*?)\n```", CONTRACT.read_text(), re.S)
+    assert match, f"no example:{name} block"
+    return match.group(1)
+
+
+def doc_row(field: str) -> str:
+    (row,) = [line for line in CONTRACT.read_text().splitlines() if line.startswith(f"| `{field}` |")][:1]
+    return row
+
+
+@pytest.mark.audit("10")
+def test_the_documented_example_ids_are_the_recipe_output_of_the_documented_request():
+    request = json.loads(doc_block("request"))
+    response = json.loads(doc_block("response"))
+    serializer = SignalInputSerializer(data=request)
+    assert serializer.is_valid(), serializer.errors
+    content = serializer.validated_data
+    canonical = doc_block("canonical").encode()
+    assert canonical_json(canonical_content(content)) == canonical
+    assert hashlib.sha256(canonical).hexdigest() == input_event_hash_of(content)
+    assert response["signal_id"] == signal_id_of(content) == "sig_" + hashlib.sha256(canonical).hexdigest()[:32]
+
+
+@pytest.mark.audit("10")
+def test_the_documented_envelope_is_valid_and_its_payload_hash_is_the_documented_one():
+    event = json.loads(doc_block("event"))
+    checked = SignalEventSerializer(data=event)
+    assert checked.is_valid(), checked.errors
+    request = SignalInputSerializer(data=json.loads(doc_block("request")))
+    assert request.is_valid(), request.errors
+    assert event["signal"] == canonical_content(request.validated_data)
+    documented = re.search(r"Its `payload_hash` \(.*?\) is\s+`([0-9a-f]{64})`", CONTRACT.read_text(), re.S).group(1)
+    assert payload_hash(event) == documented
+    assert event["signal_id"] == json.loads(doc_block("response"))["signal_id"]
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [
+        ("source", limits.SOURCE_MAX),
+        ("source_event_id", limits.SOURCE_EVENT_ID_MAX),
+        ("title", limits.TITLE_MAX),
+        ("description", limits.DESCRIPTION_MAX),
+        ("signal_type", limits.SIGNAL_TYPE_MAX),
+        ("ruleset_version", limits.RULESET_VERSION_MAX),
+        ("regions", limits.TAGS_MAX_ITEMS),
+        ("regions", limits.TAG_MAX),
+        ("evidence", limits.EVIDENCE_MAX_ITEMS),
+        ("evidence[].source", limits.EVIDENCE_SOURCE_MAX),
+        ("evidence[].url", limits.URL_MAX),
+        ("schema_version", limits.SCHEMA_VERSION_MAX),
+    ],
+)
+def test_the_documented_limits_are_the_code_limits(field, limit):
+    assert re.search(rf"\b{limit}\b", doc_row(field)), doc_row(field)
+
+
+def test_the_documented_batch_limit_categories_and_versions_are_the_code_ones():
+    text = CONTRACT.read_text()
+    assert f"**1 to {limits.MAX_BATCH}**" in text
+    assert all(f"`{category}`" in doc_row("category") for category in limits.CATEGORIES)
+    assert f"`SUPPORTED_SCHEMA_VERSIONS` = {', '.join(f'`{v}`' for v in SUPPORTED_SCHEMA_VERSIONS)}" in text
+    assert f"current `{CURRENT_SCHEMA_VERSION}`" in text
