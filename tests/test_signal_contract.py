@@ -132,3 +132,48 @@ def test_the_documented_batch_limit_categories_and_versions_are_the_code_ones():
     assert all(f"`{category}`" in doc_row("category") for category in limits.CATEGORIES)
     assert f"`SUPPORTED_SCHEMA_VERSIONS` = {', '.join(f'`{v}`' for v in SUPPORTED_SCHEMA_VERSIONS)}" in text
     assert f"current `{CURRENT_SCHEMA_VERSION}`" in text
+
+
+# --- docs/compatibility.md ----------------------------------------------------------------------
+
+COMPATIBILITY = Path(__file__).resolve().parents[1] / "docs" / "compatibility.md"
+
+
+def as_0_9(event: dict) -> dict:
+    """The record as 0.9.0 wrote it: flat, without input_event_hash."""
+    old = {key: event[key] for key in ("signal_id", "trace_id", "emitted_at")}
+    return old | event["signal"] | {"schema_version": "0.9.0"}
+
+
+@pytest.mark.audit("12")
+@pytest.mark.django_db(databases=["default", "riskcast"])
+def test_riskcast_announces_the_deprecation_of_an_old_envelope_it_accepts(client_with_scopes):
+    from omenproject.signals.tests.builders import make_event
+
+    old = as_0_9(make_event())
+    response = client_with_scopes("riskcast:ingest").post(
+        "/api/v1/riskcast/ingest", json.dumps(old), content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    assert response["Deprecation"] == "@1796083200" and response["Sunset"] == "Tue, 01 Jun 2027 00:00:00 GMT"
+    assert response.json()["signal_id"] == old["signal_id"]
+
+
+@pytest.mark.audit("12")
+def test_the_documented_deprecation_dates_are_the_code_ones():
+    text = COMPATIBILITY.read_text()
+    for version, (since, sunset) in DEPRECATED_SCHEMA_VERSIONS.items():
+        assert since < sunset
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{version}` |"))
+        assert f"deprecated since **{since.isoformat()}**, sunset **{sunset.isoformat()}**" in row
+    for version in SUPPORTED_SCHEMA_VERSIONS:
+        assert f"| `{version}` |" in text
+
+
+@pytest.mark.audit("12")
+def test_a_retired_version_keeps_its_upgrade_step_so_its_records_stay_readable():
+    from omenproject.signals.upgrades import STEPS
+    from omenproject.signals.versions import RETIRED_SCHEMA_VERSIONS
+
+    for version in RETIRED_SCHEMA_VERSIONS + tuple(v for v in SUPPORTED_SCHEMA_VERSIONS if v != CURRENT_SCHEMA_VERSION):
+        assert version in STEPS, f"{version} lost its upgrade step: its ledger records would become unreadable"
