@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from omenproject.signals.timeutil import canonical_time, format_utc
 
+_encode_basestring = json.encoder.encode_basestring
+
 SIGNAL_ID_PREFIX = "sig_"
 SIGNAL_ID_HEX_CHARS = 32
 
@@ -48,9 +50,10 @@ def _number(value: int | float | Decimal) -> str:
 
 
 def _string(value: str) -> str:
-    # NFC so that a precomposed and a decomposed accent hash the same; ensure_ascii=False keeps
-    # the bytes UTF-8 and escapes only '"', '\' and control characters.
-    return json.dumps(unicodedata.normalize("NFC", value), ensure_ascii=False)
+    # NFC so that a precomposed and a decomposed accent hash the same. The encoder is what
+    # json.dumps(..., ensure_ascii=False) calls for a str (same bytes: UTF-8, escaping only
+    # '"', '\' and control characters), without building a JSONEncoder per string.
+    return _encode_basestring(unicodedata.normalize("NFC", value))
 
 
 def _encode(value: object, out: list[str]) -> None:
@@ -143,4 +146,10 @@ def input_event_hash_of(content: Mapping) -> str:
 
 def signal_id_of(content: Mapping) -> str:
     """``sig_`` + the first 32 hex digits of ``input_event_hash_of(content)``."""
-    return SIGNAL_ID_PREFIX + input_event_hash_of(content)[:SIGNAL_ID_HEX_CHARS]
+    return content_ids(content)[0]
+
+
+def content_ids(content: Mapping) -> tuple[str, str]:
+    """``(signal_id_of(content), input_event_hash_of(content))``, hashing the content once."""
+    input_hash = input_event_hash_of(content)
+    return SIGNAL_ID_PREFIX + input_hash[:SIGNAL_ID_HEX_CHARS], input_hash

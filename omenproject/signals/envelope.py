@@ -15,9 +15,8 @@ from datetime import datetime
 from omenproject.signals.canonical import (
     canonical_content,
     canonical_json,
-    input_event_hash_of,
+    content_ids,
     sha256_hex,
-    signal_id_of,
 )
 from omenproject.signals.limits import TRACE_ID_PATTERN
 from omenproject.signals.timeutil import canonical_time, format_utc, parse_utc
@@ -41,10 +40,10 @@ def build_event(content: Mapping, *, trace_id: str, emitted_at: datetime) -> dic
     if not isinstance(trace_id, str) or not re.match(TRACE_ID_PATTERN, trace_id):
         raise ValueError(f"trace_id must be 32 lowercase hex digits, not {trace_id!r}.")
     signal = canonical_content(content)
-    input_hash = input_event_hash_of(signal)
+    signal_id, input_hash = content_ids(signal)
     return {
         "schema_version": CURRENT_SCHEMA_VERSION,
-        "signal_id": signal_id_of(signal),
+        "signal_id": signal_id,
         "input_event_hash": input_hash,
         "trace_id": trace_id,
         "observed_at": signal["observed_at"],

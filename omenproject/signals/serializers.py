@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from omenproject.signals import limits
-from omenproject.signals.canonical import canonical_content, input_event_hash_of, signal_id_of
+from omenproject.signals.canonical import canonical_content, content_ids
 from omenproject.signals.fields import (
     IndexedListSerializer,
     StrictCharField,
@@ -138,10 +138,11 @@ class SignalEventSerializer(StrictSerializer):
 
     def validate(self, attrs: dict) -> dict:
         signal = canonical_content(attrs["signal"])
+        signal_id, input_hash = content_ids(signal)
         errors = {}
-        if attrs["signal_id"] != signal_id_of(signal):
+        if attrs["signal_id"] != signal_id:
             errors["signal_id"] = ["The signal_id is not the hash of the signal content."]
-        if attrs["input_event_hash"] != input_event_hash_of(signal):
+        if attrs["input_event_hash"] != input_hash:
             errors["input_event_hash"] = ["The input_event_hash is not the hash of the signal content."]
         if format_utc(attrs["observed_at"]) != signal["observed_at"]:
             errors["observed_at"] = ["The envelope observed_at differs from signal.observed_at."]
