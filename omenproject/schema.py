@@ -3,7 +3,7 @@
 Loaded by the platform app; the hook is listed in ``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``.
 """
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -20,6 +20,18 @@ class StaffSessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class StrictSerializerScheme(OpenApiSerializerExtension):
+    """A StrictSerializer refuses unknown keys: say so (``additionalProperties: false``)."""
+
+    target_class = "omenproject.signals.fields.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["additionalProperties"] = False
+        return schema
 
 
 # --- error responses ----------------------------------------------------------------------

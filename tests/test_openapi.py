@@ -98,7 +98,7 @@ def test_an_unknown_api_path_is_the_json_error_body_even_with_debug_on(client_wi
 
 def test_a_real_server_answers_every_generated_request_as_its_schema_says(tmp_path):
     """Schemathesis against the whole project served by gunicorn: no 5xx, no undocumented status,
-    content type or body. Bounded: 25 examples per operation, a fixed seed, deterministic mode."""
+    content type or body. Bounded: 25 examples per operation, a fixed seed, one worker."""
     port = free_port()
     env = {
         # The drain thread would race the generated requests for the SQLite write lock.
@@ -121,8 +121,8 @@ def test_a_real_server_answers_every_generated_request_as_its_schema_says(tmp_pa
                 f"Authorization: Bearer {server.api_key}",
                 f"--checks={CHECKS}",
                 "--max-examples=25",
-                "--seed=20261204",
-                "--generation-deterministic",
+                "--seed=1",  # reproducible; this seed found the non-ASCII cursor 500
+                "--generation-database=none",  # no examples carried over from earlier runs
                 "--no-shrink",
                 "--workers=1",
                 "--request-timeout=10",
