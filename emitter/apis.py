@@ -42,6 +42,11 @@ class BatchSubmittedSerializer(serializers.Serializer):
     results = SubmittedSerializer(many=True)
 
 
+# Sent when the request names a deprecated schema_version.
+DEPRECATION_HEADERS = [
+    ("Deprecation", "RFC 9745: `@<unix seconds>` since which the request's schema_version is deprecated"),
+    ("Sunset", "RFC 8594: the HTTP-date after which that schema_version may be refused"),
+]
 SUBMITTED = PolymorphicProxySerializer(
     component_name="SignalSubmitted",
     serializers=[SubmittedSerializer, BatchSubmittedSerializer],
@@ -86,6 +91,12 @@ class SignalsApi(APIView):
             fields = ["signal_id", "status", "partition", "seq", "trace_id", "emitted_at", "attempts", "ack_id"]
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                name, str, OpenApiParameter.HEADER, response=[201, 202], description=f"{what} (docs/compatibility.md)."
+            )
+            for name, what in DEPRECATION_HEADERS
+        ],
         request=PolymorphicProxySerializer(
             component_name="SignalSubmission",
             serializers=[SignalInputSerializer, SignalInputSerializer(many=True, max_length=MAX_BATCH)],

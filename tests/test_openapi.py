@@ -140,3 +140,10 @@ def test_a_real_server_answers_every_generated_request_as_its_schema_says(tmp_pa
     report = run.stdout[-12000:] + run.stderr[-2000:]
     assert run.returncode == 0, f"schemathesis failed after {elapsed:.0f}s:\n{report}\n--- server log ---\n{server_log}"
     assert "Tested:" in run.stdout, report  # it did reach the operations
+
+
+@pytest.mark.audit("12")
+def test_the_schema_documents_the_deprecation_headers_of_a_producer_post(tmp_path):
+    responses = generated_schema(tmp_path)["paths"]["/api/v1/signals"]["post"]["responses"]
+    for status in ("201", "202"):
+        assert {"Deprecation", "Sunset"} <= set(responses[status]["headers"])
