@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from ledger.core import LedgerReader, SignalIndex, StoredRecord
+from ledger.core import LedgerCorruption, LedgerReader, SignalIndex, StoredRecord
 from ledger.core.metadata import is_late, read_manifest
 from ledger.core.segment import list_segments, segment_name
 from ledger.metrics import PrometheusObserver
@@ -17,9 +17,12 @@ _lock = threading.Lock()
 _index: SignalIndex | None = None
 
 
-def ledger_reader() -> LedgerReader:
-    """A reader over the process's ledger directory (opening the ledger if needed)."""
-    return LedgerReader(get_ledger().directory, observer=PrometheusObserver())
+def ledger_reader(*, on_corruption: Callable[[LedgerCorruption], None] | None = None) -> LedgerReader:
+    """A reader over the process's ledger directory (opening the ledger if needed).
+
+    ``on_corruption`` is called with each corrupt range the reader skips (reconcile counts them).
+    """
+    return LedgerReader(get_ledger().directory, observer=PrometheusObserver(), on_corruption=on_corruption)
 
 
 def _signal_index() -> SignalIndex:
@@ -51,6 +54,13 @@ def ledger_records_by_time(start: datetime, end: datetime) -> Iterator[StoredRec
 def ledger_records_by_signal_id(signal_id: str) -> list[StoredRecord]:
     """Records stored under ``signal_id`` (through the index, not a scan)."""
     return _signal_index().lookup(signal_id)
+
+
+def ledger_partition_marks() -> dict[str, tuple[int, int | None]]:
+    """``{partition: (records, high-water seq)}`` for every partition, from the index (no scan)."""
+    index = _signal_index()
+    index.catch_up()
+    return index.marks()
 
 
 def ledger_partition_summary(partition: str) -> dict:

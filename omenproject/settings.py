@@ -268,3 +268,11 @@ if DATABASES["riskcast"]["ENGINE"].endswith("postgresql"):
     DATABASES["riskcast"]["OPTIONS"]["options"] = f"-c lock_timeout={RISKCAST_LOCK_TIMEOUT_MS}"
 
 # --- reconcile --------------------------------------------------------------------------
+RECONCILE_BATCH_SIZE = env_int("RECONCILE_BATCH_SIZE", 100, minimum=1)
+RECONCILE_MAX_PER_RUN = env_int("RECONCILE_MAX_PER_RUN", 10_000, minimum=1)
+RECONCILE_PAGE_SIZE = env_int("RECONCILE_PAGE_SIZE", 5000, minimum=1)
+RECONCILE_READ_TIMEOUT_S = env_float("RECONCILE_READ_TIMEOUT_S", 30.0, minimum=0.001)
+RECONCILE_INTERVAL_S = env_float("RECONCILE_INTERVAL_S", 60.0, minimum=0.01)
+RECONCILE_RISKCAST_API_KEY = env_str("RECONCILE_RISKCAST_API_KEY", "")
+if RECONCILE_RISKCAST_API_KEY and parse_prefix(RECONCILE_RISKCAST_API_KEY) is None:
+    raise ConfigError("RECONCILE_RISKCAST_API_KEY", "is not an OMEN key (expected omen_<prefix>_<secret>)")

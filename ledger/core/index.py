@@ -137,6 +137,14 @@ class SignalIndex:
         self._db.execute("DELETE FROM progress WHERE partition=? AND segment=?", (partition, number))
         self._db.execute("DELETE FROM complete WHERE partition=?", (partition,))
 
+    def marks(self) -> dict[str, tuple[int, int | None]]:
+        """``{partition: (records, highest seq)}`` as indexed (call ``catch_up`` first)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT partition, sum(records), max(last_seq) FROM progress GROUP BY partition"
+            ).fetchall()
+        return {p: (records or 0, high) for p, records, high in rows}
+
     def lookup(self, signal_id: str) -> list[StoredRecord]:
         """Every record stored under ``signal_id``, in seq order (normally zero or one)."""
         self.catch_up()
