@@ -45,7 +45,7 @@ def incoming(valid: dict) -> IncomingSignal:
     """``valid`` is the serializer's canonical, current-version, JSON-ready event."""
     return IncomingSignal(
         signal_id=valid["signal_id"],
-        payload_hash=payload_hash(valid),
+        payload_hash=payload_hash(valid, canonical=True),
         event=valid,
         partition=partition_of(valid),
         trace_id=valid.get("trace_id") or current_trace_id(),

@@ -7,12 +7,22 @@ RETURNING list says which rows this request created, and only then are the other
 back. PostgreSQL waits for a concurrent inserter of the same id to commit or roll back before
 it reports the conflict, and SQLite serialises writers with ``BEGIN IMMEDIATE``: a row read back
 is always committed, so a 409 never points at an uncommitted row.
+
+On SQLite the threads of one process also queue for the write transaction on a Python lock.
+SQLite admits one writer at a time anyway, and its busy handler makes waiters poll with sleeps
+growing to 100 ms: with a dozen threads the lock sat idle between polls and the slowest
+requests waited for seconds. A thread waiting on the Python lock is woken as soon as it is
+free; only other processes still meet the busy handler. The wait is bounded by the same busy
+timeout and ends in the same 503. It orders the transactions, it decides nothing: the unique
+constraint still does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,6 +59,7 @@ _COLUMNS = (
     "id_hash_hi",
     "id_hash_lo",
 )
+_sqlite_writer = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,7 @@ def signals_ingest(*, signals: Sequence[IncomingSignal], source: str, actor: str
     for signal in signals:
         first.setdefault(signal.signal_id, signal)
     try:
-        with transaction.atomic(using=RISKCAST_ALIAS):
+        with _write_turn(), transaction.atomic(using=RISKCAST_ALIAS):
             now = timezone.now()
             rows = {sid: _row(signal, source=source, now=now) for sid, signal in sorted(first.items())}
             created = _insert_ignoring_existing(rows.values())
@@ -118,6 +129,21 @@ def signals_ingest(*, signals: Sequence[IncomingSignal], source: str, actor: str
         time.perf_counter() - started
     )
     return outcomes
+
+
+@contextlib.contextmanager
+def _write_turn():
+    """On SQLite, this process's turn to write (see the module docstring); elsewhere a no-op."""
+    connection = connections[RISKCAST_ALIAS]
+    if connection.vendor != "sqlite":
+        yield
+        return
+    if not _sqlite_writer.acquire(timeout=connection.settings_dict["OPTIONS"].get("timeout", 5.0)):
+        raise OperationalError("database is locked (this process's writers queued past the busy timeout)")
+    try:
+        yield
+    finally:
+        _sqlite_writer.release()
 
 
 def _row(signal: IncomingSignal, *, source: str, now: datetime) -> dict:

@@ -149,7 +149,11 @@ def signal_id_of(content: Mapping) -> str:
     return content_ids(content)[0]
 
 
-def content_ids(content: Mapping) -> tuple[str, str]:
-    """``(signal_id_of(content), input_event_hash_of(content))``, hashing the content once."""
-    input_hash = input_event_hash_of(content)
+def content_ids(content: Mapping, *, canonical: bool = False) -> tuple[str, str]:
+    """``(signal_id_of(content), input_event_hash_of(content))``, hashing the content once.
+
+    ``canonical=True`` says ``content`` is already ``canonical_content``'s output; that function
+    is idempotent, so it is not run a second time.
+    """
+    input_hash = sha256_hex(canonical_json(content)) if canonical else input_event_hash_of(content)
     return SIGNAL_ID_PREFIX + input_hash[:SIGNAL_ID_HEX_CHARS], input_hash

@@ -40,7 +40,7 @@ def build_event(content: Mapping, *, trace_id: str, emitted_at: datetime) -> dic
     if not isinstance(trace_id, str) or not re.match(TRACE_ID_PATTERN, trace_id):
         raise ValueError(f"trace_id must be 32 lowercase hex digits, not {trace_id!r}.")
     signal = canonical_content(content)
-    signal_id, input_hash = content_ids(signal)
+    signal_id, input_hash = content_ids(signal, canonical=True)
     return {
         "schema_version": CURRENT_SCHEMA_VERSION,
         "signal_id": signal_id,
@@ -57,19 +57,24 @@ def partition_of(event: Mapping) -> str:
     return parse_utc(event["emitted_at"]).date().isoformat()
 
 
-def payload_hash(event: Mapping) -> str:
+def payload_hash(event: Mapping, *, canonical: bool = False) -> str:
     """SHA-256 (64 hex) of the canonical JSON of the upgraded event's ``PAYLOAD_FIELDS``.
 
     Excludes ``trace_id`` and everything outside the envelope (ledger position, delivery
     status), so a replay of one ledger record always hashes the same. Equal hashes mean a
     duplicate; the same ``signal_id`` with another hash is a conflict.
+
+    ``canonical=True`` says ``event`` is already current-version and canonical (what
+    ``build_event`` returns and ``SignalEventSerializer`` validates to), so the upgrade and the
+    canonical forms, all idempotent, are not computed again.
     """
-    current = upgrade_event(dict(event))
+    current = event if canonical else upgrade_event(dict(event))
     missing = [field for field in PAYLOAD_FIELDS if field not in current]
     if missing:
         raise ValueError(f"The event lacks {', '.join(missing)}.")
     record = {field: current[field] for field in PAYLOAD_FIELDS}
-    record["observed_at"] = canonical_time(record["observed_at"])
-    record["emitted_at"] = canonical_time(record["emitted_at"])
-    record["signal"] = canonical_content(record["signal"])
+    if not canonical:
+        record["observed_at"] = canonical_time(record["observed_at"])
+        record["emitted_at"] = canonical_time(record["emitted_at"])
+        record["signal"] = canonical_content(record["signal"])
     return sha256_hex(canonical_json(record))

@@ -138,7 +138,7 @@ class SignalEventSerializer(StrictSerializer):
 
     def validate(self, attrs: dict) -> dict:
         signal = canonical_content(attrs["signal"])
-        signal_id, input_hash = content_ids(signal)
+        signal_id, input_hash = content_ids(signal, canonical=True)
         errors = {}
         if attrs["signal_id"] != signal_id:
             errors["signal_id"] = ["The signal_id is not the hash of the signal content."]
