@@ -102,6 +102,9 @@ def main() -> None:
             runs["emit"].append(run("/api/v1/signals", emit_work(args.requests, 1), args.concurrency))
             batch = emit_work(args.batches, args.batch_size)
             runs["batch"].append(run("/api/v1/signals", batch, args.batch_concurrency))
+        if any(code >= 500 for measures in runs.values() for m in measures for code in m.statuses):
+            errors = [line for line in server.log_tail(200_000).splitlines() if '"level": "ERROR"' in line]
+            print("# server errors (last 5):", *errors[-5:], sep="\n# ")
 
     def med(name: str, value) -> float:
         return statistics.median(value(m) for m in runs[name])

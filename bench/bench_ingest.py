@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=60, help="batch requests per round")
     parser.add_argument("--batch-size", type=int, default=100, help="events per batch (at most 100)")
     parser.add_argument("--concurrency", type=int, default=16, help="connections of the load generator")
+    parser.add_argument("--batch-concurrency", type=int, default=4, help="connections for batches")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are shown")
     parser.add_argument("--server", choices=("gunicorn", "uvicorn"), default="gunicorn")
     parser.add_argument("--workers", type=int, default=2)
@@ -91,7 +92,7 @@ def main() -> None:
             runs["single"].append(run(riskcast, INGEST, work, args.concurrency))
             runs["duplicate"].append(run(riskcast, INGEST, work, args.concurrency))
             batch_events = make_events(args.batches * args.batch_size, tag=f"b-{tag}-{round_no}")
-            runs["batch"].append(run(riskcast, INGEST, batches(batch_events, args.batch_size), args.concurrency))
+            runs["batch"].append(run(riskcast, INGEST, batches(batch_events, args.batch_size), args.batch_concurrency))
 
     expected = {"ceiling": 201, "single": 201, "duplicate": 409, "batch": 200}
 
@@ -114,7 +115,8 @@ def main() -> None:
     print(f"# {platform.node()} · {platform.platform()} · {os.cpu_count()} CPUs · Python {platform.python_version()}")
     print(
         f"# {args.server} {args.workers} workers x {args.threads} threads · SQLite · load: {args.concurrency} "
-        f"connections, {args.requests} singles / {args.batches} batches per round · median of {args.rounds} rounds"
+        f"connections ({args.batch_concurrency} for batches), {args.requests} singles / {args.batches} batches "
+        f"per round · median of {args.rounds} rounds"
     )
     print(f"{'scenario':<36} {'req/s':>8} {'signals/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'unexpected':>10}  ratio")
     for name, (label, ratio_text, target) in labels.items():

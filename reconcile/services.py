@@ -30,6 +30,7 @@ from ledger.selectors import ledger_reader
 from omenproject.services import audit_record
 from reconcile import metrics
 from reconcile.compare import SAMPLE, LedgerScan, full_compare, ledger_digest
+from reconcile.digest import ALGORITHM
 from reconcile.errors import UnknownPartition
 from reconcile.lock import partition_lock
 from reconcile.models import PartitionState, ReconcileRun
@@ -168,7 +169,8 @@ def _compare_and_replay(
         mine = ledger_digest(LedgerScan(ledger_reader), present)
         theirs = remote.summary(date)
         report.ledger_count, report.riskcast_count = mine.count, theirs.count
-        report.digest_matched = (mine.count, mine.digest) == (theirs.count, theirs.digest) and not mine.unknown
+        comparable = theirs.algorithm == ALGORITHM and not mine.unknown
+        report.digest_matched = comparable and (mine.count, mine.digest) == (theirs.count, theirs.digest)
         if report.digest_matched:
             return
         scan = LedgerScan(ledger_reader)
