@@ -6,6 +6,7 @@ Use the process-wide client::
 
     result = get_client().deliver(event, payload_hash=h, trace_id=t)           # sync view, thread, worker
     result = await get_client().adeliver(event, payload_hash=h, trace_id=t)    # async view
+    results = get_client().deliver_many([DeliveryRequest(event, h, t), ...])   # batches: MAX_BATCH per POST
 
 Both return a ``DeliveryResult`` and never raise for a delivery failure: RiskCast down, slow,
 overloaded or refusing all end as a result (``LEDGER_ONLY`` or ``REJECTED``), because the signal
@@ -22,7 +23,8 @@ call (none free: ``LEDGER_ONLY`` at once), then per attempt a breaker permit (re
 ``LEDGER_ONLY`` at once) and one POST whose httpx timeouts are clamped to what is left of the retry
 budget, so a call never takes much longer than ``EMITTER_RETRY_BUDGET_S``. The decisions live in
 one generator, ``_plan``, driven by a sync and an async loop that only do the I/O, so both paths
-behave identically.
+behave identically. A batch (``deliver_batch``) is one such call whose 2xx answer carries one
+result per event; each event is then classified on its own (``classify_batch_item``).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -50,8 +52,17 @@ from emitter.metrics import (
     EMIT_RETRIES_TOTAL,
     EMIT_TOTAL,
 )
-from emitter.outcome import DeliveryResult, DeliveryStatus, Verdict, classify_response
+from emitter.outcome import (
+    Classified,
+    DeliveryResult,
+    DeliveryStatus,
+    Verdict,
+    classify_batch_item,
+    classify_batch_response,
+    classify_response,
+)
 from emitter.retry import RetryPolicy, parse_retry_after
+from omenproject.signals import MAX_BATCH
 from omenproject.tracing import current_trace_id
 
 logger = logging.getLogger("omen.emitter")
@@ -112,11 +123,26 @@ class DeliveryRequest:
 
 @dataclass(frozen=True)
 class _Prepared:
-    signal_id: str
-    event: dict
+    """One POST to make: a single event, or a batch (``event`` a list, one request per item)."""
+
+    signal_id: str  # for a batch: a label for the log lines of the whole call
+    event: Any
     payload_hash: str
     headers: dict[str, str]
     replay_source: str
+    batch: tuple[DeliveryRequest, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """How a planned call ended, before it is turned into per-signal results."""
+
+    status: DeliveryStatus
+    attempts: int
+    error: str | None = None
+    http_status: int | None = None
+    ack_id: str | None = None
+    body: Any = None  # the parsed answer of the last attempt (a batch's per-item results)
 
 
 @dataclass(frozen=True)
@@ -216,31 +242,7 @@ class RiskCastClient:
     ) -> DeliveryResult:
         """POST one event to RiskCast from a thread; returns the outcome, never raises for failures."""
         prepared = self._prepare(event, payload_hash, trace_id, replay_source)
-        started = self._clock()
-        if refused := self._refuse_at_once(prepared, started):
-            return refused
-        plan = self._plan(prepared, started)
-        try:
-            step = next(plan)
-            while True:
-                if isinstance(step, _Sleep):
-                    self._sleep(step.seconds)
-                    answer: Any = None
-                else:
-                    try:
-                        answer = self._http.post(
-                            self.url, json=prepared.event, headers=prepared.headers, timeout=step.timeout
-                        )
-                    except httpx.HTTPError as exc:
-                        answer = exc
-                step = plan.send(answer)
-        except StopIteration as done:
-            return done.value
-        except Exception:
-            return self._internal_error(prepared, started)
-        finally:
-            plan.close()
-            self.bulkhead.release()
+        return self._finish(prepared, *self._run(prepared, _classify_single(prepared)))
 
     async def adeliver(
         self, event: dict, *, payload_hash: str, trace_id: str | None = None, replay_source: str = "hot_path"
@@ -248,9 +250,9 @@ class RiskCastClient:
         """The same as ``deliver`` for coroutines (async views); each attempt is also hard-capped."""
         prepared = self._prepare(event, payload_hash, trace_id, replay_source)
         started = self._clock()
-        if refused := self._refuse_at_once(prepared, started):
-            return refused
-        plan = self._plan(prepared, started)
+        if refused := self._refusal(started):
+            return self._finish(prepared, started, refused)
+        plan = self._plan(prepared, started, _classify_single(prepared))
         try:
             http = self._async_client()
             step = next(plan)
@@ -269,23 +271,48 @@ class RiskCastClient:
                         answer = exc
                 step = plan.send(answer)
         except StopIteration as done:
-            return done.value
+            return self._finish(prepared, started, done.value)
         except Exception:
-            return self._internal_error(prepared, started)
+            return self._finish(prepared, started, self._internal_error(prepared))
         finally:
             plan.close()  # a cancelled call frees its breaker permit (see _plan)
             self.bulkhead.release()
 
-    def deliver_many(self, requests: Iterable[DeliveryRequest], *, replay_source: str = "reconcile") -> list:
-        """Deliver one by one through the same breaker and bulkhead (drain worker, reconcile).
+    def deliver_batch(
+        self, requests: Sequence[DeliveryRequest], *, replay_source: str = "hot_path"
+    ) -> list[DeliveryResult]:
+        """POST up to ``MAX_BATCH`` events in one request; one ``DeliveryResult`` per request, in order.
 
-        Returns one ``DeliveryResult`` per request, in order. While the breaker is open each
-        remaining request costs nothing: it comes back ``LEDGER_ONLY`` / ``breaker_open``.
+        One bulkhead slot, one breaker permit per attempt and one retry budget for the whole
+        call, exactly like one event. A retried batch is safe: what RiskCast stored before the
+        connection dropped comes back ``409 duplicate``, which counts as delivered. Each event
+        still carries its ``signal_id`` (the idempotency key) and ``trace_id`` in its envelope,
+        and RiskCast's answer names, per event, the payload hash it holds, checked against ours.
         """
-        return [
-            self.deliver(r.event, payload_hash=r.payload_hash, trace_id=r.trace_id, replay_source=replay_source)
-            for r in requests
-        ]
+        if not requests:
+            return []
+        if len(requests) > MAX_BATCH:
+            raise ValueError(f"a batch holds at most {MAX_BATCH} events, got {len(requests)}")
+        prepared = self._prepare_batch(requests, replay_source)
+        return self._finish_batch(prepared, *self._run(prepared, _classify_batch(prepared)))
+
+    def deliver_many(self, requests: Iterable[DeliveryRequest], *, replay_source: str = "reconcile") -> list:
+        """Deliver any number of events, ``MAX_BATCH`` per request, through the same breaker and bulkhead.
+
+        Returns one ``DeliveryResult`` per request, in order. Once a batch ends ``LEDGER_ONLY``
+        (RiskCast away, breaker open, bulkhead full) the rest are not sent: they come back
+        ``LEDGER_ONLY`` with the same reason at no cost.
+        """
+        requests = list(requests)
+        results: list[DeliveryResult] = []
+        for start in range(0, len(requests), MAX_BATCH):
+            chunk = requests[start : start + MAX_BATCH]
+            stopped = next((r for r in results if r.status is DeliveryStatus.LEDGER_ONLY), None)
+            if stopped is not None:
+                results += [replace(stopped, signal_id=_signal_id_of(r.event), attempts=0) for r in chunk]
+            else:
+                results += self.deliver_batch(chunk, replay_source=replay_source)
+        return results
 
     def close(self) -> None:
         """Close the sync connection pool (and forget async ones, which close with their loop)."""
@@ -300,24 +327,48 @@ class RiskCastClient:
         if http is not None:
             await http.aclose()
 
-    # --- the decisions, shared by both loops ------------------------------------------------
+    # --- the decisions, shared by every loop ------------------------------------------------
 
-    def _plan(self, prepared: _Prepared, started: float) -> Generator[_Send | _Sleep, Any, DeliveryResult]:
-        """Yields what to do next (send or sleep), receives each answer, returns the result."""
+    def _run(self, prepared: _Prepared, classify: Callable[[httpx.Response], Classified]) -> tuple[float, _Ended]:
+        """Drive ``_plan`` with the sync HTTP client: (when it started, how it ended)."""
+        started = self._clock()
+        if refused := self._refusal(started):
+            return started, refused
+        plan = self._plan(prepared, started, classify)
+        try:
+            step = next(plan)
+            while True:
+                if isinstance(step, _Sleep):
+                    self._sleep(step.seconds)
+                    answer: Any = None
+                else:
+                    try:
+                        answer = self._http.post(
+                            self.url, json=prepared.event, headers=prepared.headers, timeout=step.timeout
+                        )
+                    except httpx.HTTPError as exc:
+                        answer = exc
+                step = plan.send(answer)
+        except StopIteration as done:
+            return started, done.value
+        except Exception:
+            return started, self._internal_error(prepared)
+        finally:
+            plan.close()
+            self.bulkhead.release()
+
+    def _plan(
+        self, prepared: _Prepared, started: float, classify: Callable[[httpx.Response], Classified]
+    ) -> Generator[_Send | _Sleep, Any, _Ended]:
+        """Yields what to do next (send or sleep), receives each answer, returns how it ended."""
         attempts, http_status, reason = 0, None, "retry_budget_exhausted"
-
-        def done(status: DeliveryStatus, error: str | None, ack_id: str | None = None) -> DeliveryResult:
-            return self._finish(
-                prepared, started, status, attempts=attempts, http_status=http_status, error=error, ack_id=ack_id
-            )
-
         while True:
             remaining = self.policy.budget_s - (self._clock() - started)
             if remaining <= 0:
-                return done(DeliveryStatus.LEDGER_ONLY, reason)
+                return _Ended(DeliveryStatus.LEDGER_ONLY, attempts, reason, http_status)
             permit = self.breaker.acquire()
             if permit is None:
-                return done(DeliveryStatus.LEDGER_ONLY, "breaker_open")
+                return _Ended(DeliveryStatus.LEDGER_ONLY, attempts, "breaker_open", http_status)
             attempts += 1
             try:
                 answer = yield _Send(permit, self._attempt_timeout(remaining), remaining)
@@ -333,21 +384,22 @@ class RiskCastClient:
                     self.breaker.record_failure(permit)
             else:
                 http_status = answer.status_code
-                classified = classify_response(http_status, _json_or_none(answer), payload_hash=prepared.payload_hash)
+                classified = classify(answer)
                 reason = classified.reason
                 if classified.verdict is Verdict.GIVE_UP:
                     self.breaker.record_abandoned(permit)
-                    return done(DeliveryStatus.LEDGER_ONLY, reason)
+                    return _Ended(DeliveryStatus.LEDGER_ONLY, attempts, reason, http_status)
                 if classified.verdict is not Verdict.RETRY:
                     self.breaker.record_success(permit)
-                    return done(DeliveryStatus[classified.verdict.name], reason, classified.ack_id)
+                    status = DeliveryStatus[classified.verdict.name]
+                    return _Ended(status, attempts, reason, http_status, classified.ack_id, _json_or_none(answer))
                 self.breaker.record_failure(permit)
                 retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             delay = self.policy.delay_before_retry(
                 attempts, elapsed_s=self._clock() - started, retry_after_s=retry_after
             )
             if delay is None:
-                return done(DeliveryStatus.LEDGER_ONLY, reason)
+                return _Ended(DeliveryStatus.LEDGER_ONLY, attempts, reason, http_status)
             EMIT_RETRIES_TOTAL.inc()
             if delay > 0:
                 yield _Sleep(delay)
@@ -355,28 +407,42 @@ class RiskCastClient:
     # --- helpers ----------------------------------------------------------------------------
 
     def _prepare(self, event: dict, payload_hash: str, trace_id: str | None, replay_source: str) -> _Prepared:
-        signal_id = event.get("signal_id") if isinstance(event, dict) else None
-        if not signal_id or not isinstance(signal_id, str):
-            raise ValueError("the event has no signal_id")
+        signal_id = _signal_id_of(event)
         if not payload_hash:
             raise ValueError("payload_hash is required")
+        headers = self._headers(replay_source, trace_id or event.get("trace_id"))
+        headers |= {"Idempotency-Key": signal_id, "X-Payload-Hash": payload_hash}
+        return _Prepared(signal_id, event, payload_hash, headers, replay_source)
+
+    def _prepare_batch(self, requests: Sequence[DeliveryRequest], replay_source: str) -> _Prepared:
+        for request in requests:
+            _signal_id_of(request.event)
+            if not request.payload_hash:
+                raise ValueError("payload_hash is required")
+        # Idempotency-Key and X-Payload-Hash name one event: RiskCast refuses them on a batch.
+        headers = self._headers(replay_source, requests[0].trace_id or requests[0].event.get("trace_id"))
+        label = f"batch of {len(requests)} from {_signal_id_of(requests[0].event)}"
+        return _Prepared(label, [r.event for r in requests], "", headers, replay_source, tuple(requests))
+
+    def _headers(self, replay_source: str, trace_id: str | None) -> dict[str, str]:
         if replay_source not in REPLAY_SOURCES:
             raise ValueError(f"replay_source must be one of {sorted(REPLAY_SOURCES)}, got {replay_source!r}")
-        headers = {"Idempotency-Key": signal_id, "X-Payload-Hash": payload_hash, "X-Replay-Source": replay_source}
-        trace_id = trace_id or event.get("trace_id") or current_trace_id()
+        headers = {"X-Replay-Source": replay_source}
+        trace_id = trace_id or current_trace_id()
         if trace_id:
             headers["X-Trace-Id"] = str(trace_id)
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
-        return _Prepared(signal_id, event, payload_hash, headers, replay_source)
+        return headers
 
-    def _refuse_at_once(self, prepared: _Prepared, started: float) -> DeliveryResult | None:
+    def _refusal(self, started: float) -> _Ended | None:
+        """``LEDGER_ONLY`` at once when the breaker is open or no bulkhead slot is free; else take a slot."""
         # The breaker first: while it is open, callers should not even take a bulkhead slot.
         if self.breaker.is_refusing():
-            return self._finish(prepared, started, DeliveryStatus.LEDGER_ONLY, attempts=0, error="breaker_open")
+            return _Ended(DeliveryStatus.LEDGER_ONLY, 0, "breaker_open")
         if not self.bulkhead.try_acquire():
             BULKHEAD_REJECTIONS_TOTAL.inc()
-            return self._finish(prepared, started, DeliveryStatus.LEDGER_ONLY, attempts=0, error="bulkhead_full")
+            return _Ended(DeliveryStatus.LEDGER_ONLY, 0, "bulkhead_full")
         return None
 
     def _full_timeout(self) -> httpx.Timeout:
@@ -406,35 +472,62 @@ class RiskCastClient:
                 self._async_http[loop] = http
             return http
 
-    def _finish(
-        self,
-        prepared: _Prepared,
-        started: float,
-        status: DeliveryStatus,
-        *,
-        attempts: int,
-        http_status: int | None = None,
-        error: str | None = None,
-        ack_id: str | None = None,
-    ) -> DeliveryResult:
+    def _finish(self, prepared: _Prepared, started: float, ended: _Ended) -> DeliveryResult:
+        return self._result(prepared.signal_id, prepared.replay_source, max(0.0, self._clock() - started), ended)
+
+    def _finish_batch(self, prepared: _Prepared, started: float, ended: _Ended) -> list[DeliveryResult]:
+        """One result per event: each item's own outcome when RiskCast answered the batch, else the call's."""
         duration = max(0.0, self._clock() - started)
+        items = ended.body["results"] if ended.status is DeliveryStatus.DELIVERED else None
+        results = []
+        for index, request in enumerate(prepared.batch):
+            signal_id = _signal_id_of(request.event)
+            each = ended
+            if items is not None:
+                judged = classify_batch_item(items[index], signal_id=signal_id, payload_hash=request.payload_hash)
+                status = DeliveryStatus.LEDGER_ONLY if judged.verdict is Verdict.GIVE_UP else None
+                status = status or DeliveryStatus[judged.verdict.name]
+                each = replace(ended, status=status, error=judged.reason, ack_id=judged.ack_id, body=None)
+            results.append(self._result(signal_id, prepared.replay_source, duration, each))
+        return results
+
+    def _result(self, signal_id: str, replay_source: str, duration: float, ended: _Ended) -> DeliveryResult:
+        delivered = ended.status in (DeliveryStatus.DELIVERED, DeliveryStatus.DUPLICATE)
         result = DeliveryResult(
-            signal_id=prepared.signal_id,
-            status=status,
-            attempts=attempts,
+            signal_id=signal_id,
+            status=ended.status,
+            attempts=ended.attempts,
             duration_s=duration,
-            ack_id=ack_id,
-            http_status=http_status,
-            error=None if status in (DeliveryStatus.DELIVERED, DeliveryStatus.DUPLICATE) else error,
+            ack_id=ended.ack_id,
+            http_status=ended.http_status,
+            error=None if delivered else ended.error,
         )
-        EMIT_TOTAL.labels(status.value).inc()
+        EMIT_TOTAL.labels(ended.status.value).inc()
         EMIT_DELIVERY_SECONDS.observe(duration)
-        _log_result(result, prepared.replay_source)
+        _log_result(result, replay_source)
         return result
 
-    def _internal_error(self, prepared: _Prepared, started: float) -> DeliveryResult:
+    def _internal_error(self, prepared: _Prepared) -> _Ended:
         logger.exception("delivery to riskcast failed unexpectedly", extra={"signal_id": prepared.signal_id})
-        return self._finish(prepared, started, DeliveryStatus.LEDGER_ONLY, attempts=0, error="internal_error")
+        return _Ended(DeliveryStatus.LEDGER_ONLY, 0, "internal_error")
+
+
+def _signal_id_of(event: Any) -> str:
+    signal_id = event.get("signal_id") if isinstance(event, dict) else None
+    if not signal_id or not isinstance(signal_id, str):
+        raise ValueError("the event has no signal_id")
+    return signal_id
+
+
+def _classify_single(prepared: _Prepared) -> Callable[[httpx.Response], Classified]:
+    return lambda answer: classify_response(
+        answer.status_code, _json_or_none(answer), payload_hash=prepared.payload_hash
+    )
+
+
+def _classify_batch(prepared: _Prepared) -> Callable[[httpx.Response], Classified]:
+    count = len(prepared.batch)
+    return lambda answer: classify_batch_response(answer.status_code, _json_or_none(answer), count=count)
 
 
 def _log_result(result: DeliveryResult, replay_source: str) -> None:

@@ -24,10 +24,10 @@ from django.utils import timezone
 from emitter.client import DeliveryRequest, get_client
 from emitter.metrics import DRAIN_BACKLOG
 from emitter.models import UNDELIVERED_STATUSES, Delivery, DeliveryStatus
-from emitter.services import delivery_record_outcome
+from emitter.services import delivery_record_outcomes
 from ledger.core import StoredRecord
 from ledger.selectors import ledger_records_by_seq, ledger_records_by_signal_id
-from omenproject.signals import payload_hash, upgrade_event
+from omenproject.signals import MAX_BATCH, payload_hash, upgrade_event
 
 logger = logging.getLogger("omen.drain")
 _CATCH_UP_BATCH = 1000
@@ -105,13 +105,15 @@ def drain_once(*, batch_size: int | None = None) -> DrainReport:
         requests.append(DeliveryRequest(json.loads(stored[0].record.payload), row.payload_hash, row.trace_id))
         sent.append(row)
     client = get_client()
-    for row, request in zip(sent, requests, strict=True):
-        result = client.deliver(request.event, payload_hash=request.payload_hash, trace_id=request.trace_id)
-        delivery_record_outcome(row=row, status=str(result.status), ack_id=result.ack_id, error=result.error)
-        report.attempted += 1
-        report.outcomes[str(result.status)] = report.outcomes.get(str(result.status), 0) + 1
-        if result.error == "breaker_open":
-            break  # RiskCast is still away: the rest waits for the next round
+    for start in range(0, len(sent), MAX_BATCH):
+        chunk = list(zip(sent[start : start + MAX_BATCH], requests[start : start + MAX_BATCH], strict=True))
+        results = client.deliver_batch([request for _, request in chunk], replay_source="hot_path")
+        delivery_record_outcomes([(row, result) for (row, _), result in zip(chunk, results, strict=True)])
+        report.attempted += len(results)
+        for result in results:
+            report.outcomes[str(result.status)] = report.outcomes.get(str(result.status), 0) + 1
+        if any(result.status == DeliveryStatus.LEDGER_ONLY for result in results):
+            break  # RiskCast is away, or the breaker or bulkhead said no: the rest waits for the next round
     DRAIN_BACKLOG.set(Delivery.objects.filter(status__in=UNDELIVERED_STATUSES).count())
     return report
 

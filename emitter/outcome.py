@@ -100,3 +100,48 @@ def classify_response(status_code: int, body: Any, *, payload_hash: str) -> Clas
     if 400 <= status_code <= 499:
         return Classified(Verdict.REJECTED, reason=code or f"http_{status_code}")
     return Classified(Verdict.GIVE_UP, reason=f"http_{status_code}")
+
+
+def classify_batch_response(status_code: int, body: Any, *, count: int) -> Classified:
+    """Classify the answer to a batch POST as a whole.
+
+    A 2xx carrying one result per event is ``DELIVERED`` here in the sense "answered": each
+    event's own outcome is then read with ``classify_batch_item``. A 2xx of any other shape is not
+    RiskCast's contract, so the events stay in the ledger (``GIVE_UP``); the rest is as for one event.
+    """
+    if 200 <= status_code <= 299:
+        results = body.get("results") if isinstance(body, dict) else None
+        if isinstance(results, list) and len(results) == count and all(isinstance(r, dict) for r in results):
+            return Classified(Verdict.DELIVERED)
+        return Classified(Verdict.GIVE_UP, reason="malformed_batch_answer")
+    if is_retryable_status(status_code):
+        return Classified(Verdict.RETRY, reason=f"http_{status_code}")
+    if 400 <= status_code <= 499:
+        code = _error_block(body).get("code")
+        return Classified(Verdict.REJECTED, reason=code if isinstance(code, str) else f"http_{status_code}")
+    return Classified(Verdict.GIVE_UP, reason=f"http_{status_code}")
+
+
+def classify_batch_item(item: dict, *, signal_id: str, payload_hash: str) -> Classified:
+    """Classify one event's result inside a batch answer (RiskCast's ``results[i]``).
+
+    ``201`` is delivered and ``409`` a duplicate, each only when the result names this event and
+    the payload hash RiskCast holds is ours; any other 4xx is ``REJECTED`` with its code; an
+    unknown shape leaves the event in the ledger.
+    """
+    status = item.get("status")
+    if not isinstance(status, int) or isinstance(status, bool):
+        return Classified(Verdict.GIVE_UP, reason="malformed_batch_answer")
+    if status in (201, 409):
+        if item.get("signal_id") != signal_id:
+            return Classified(Verdict.GIVE_UP, reason="malformed_batch_answer")
+        theirs, ack_id = item.get("payload_hash"), item.get("ack_id")
+        if theirs is not None and theirs != payload_hash:
+            reason = "duplicate_payload_mismatch" if status == 409 else "payload_hash_disagrees"
+            return Classified(Verdict.REJECTED, reason=reason)
+        verdict = Verdict.DELIVERED if status == 201 else Verdict.DUPLICATE
+        return Classified(verdict, ack_id=None if ack_id is None else str(ack_id))
+    if 400 <= status <= 499:
+        code = _error_block(item).get("code")
+        return Classified(Verdict.REJECTED, reason=code if isinstance(code, str) else f"http_{status}")
+    return Classified(Verdict.GIVE_UP, reason=f"http_{status}")

@@ -19,8 +19,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from emitter.client import get_client
+from emitter.client import DeliveryRequest, get_client
 from emitter.models import DELIVERED_STATUSES, Delivery, DeliveryStatus
+from emitter.outcome import DeliveryResult
 from ledger.core import LedgerRecord, Position
 from ledger.services import ledger_append
 from omenproject.errors import Conflict
@@ -110,29 +111,44 @@ def _append_and_record(events: list[dict]) -> list[tuple[Delivery, dict]]:
 
 
 def _deliver(rows: list[tuple[Delivery, dict]]) -> list[Delivery]:
+    """The hot path: one POST for one signal, one batch POST (``MAX_BATCH`` at most) for a batch."""
     client = get_client()
-    for row, event in rows:
-        result = client.deliver(event, payload_hash=row.payload_hash, trace_id=row.trace_id)
-        delivery_record_outcome(row=row, status=str(result.status), ack_id=result.ack_id, error=result.error)
+    if len(rows) == 1:
+        ((row, event),) = rows
+        results = [client.deliver(event, payload_hash=row.payload_hash, trace_id=row.trace_id)]
+    else:
+        results = client.deliver_many([DeliveryRequest(e, r.payload_hash, r.trace_id) for r, e in rows])
+    delivery_record_outcomes([(row, result) for (row, _), result in zip(rows, results, strict=True)])
     return [row for row, _ in rows]
 
 
-def delivery_record_outcome(*, row: Delivery, status: str, ack_id: str | None, error: str | None) -> None:
-    """Store one delivery attempt's outcome (never downgrading a delivered signal)."""
-    row.status = status
-    row.attempts += 1
-    row.ack_id = ack_id or row.ack_id
-    row.last_error = (error or "")[:2000]
-    row.updated_at = timezone.now()
+def delivery_record_outcomes(outcomes: list[tuple[Delivery, DeliveryResult]]) -> None:
+    """Store each delivery attempt's outcome in one transaction, never downgrading a delivered signal.
+
+    Each ``row`` is updated in place with what the table holds afterwards (a signal another
+    worker delivered meanwhile stays delivered).
+    """
+    now = timezone.now()
     with transaction.atomic():
-        Delivery.objects.filter(pk=row.pk).exclude(status__in=DELIVERED_STATUSES).update(
-            status=row.status,
-            attempts=row.attempts,
-            ack_id=row.ack_id,
-            last_error=row.last_error,
-            updated_at=row.updated_at,
+        for row, result in outcomes:
+            row.status = str(result.status)
+            row.attempts += 1
+            row.ack_id = result.ack_id or row.ack_id
+            row.last_error = (result.error or "")[:2000]
+            row.updated_at = now
+            Delivery.objects.filter(pk=row.pk).exclude(status__in=DELIVERED_STATUSES).update(
+                status=row.status,
+                attempts=row.attempts,
+                ack_id=row.ack_id,
+                last_error=row.last_error,
+                updated_at=row.updated_at,
+            )
+        stored = Delivery.objects.filter(pk__in=[row.pk for row, _ in outcomes]).values_list(
+            "pk", "status", "attempts", "ack_id", "last_error"
         )
-    row.refresh_from_db(fields=["status", "attempts", "ack_id", "last_error"])
+        by_pk = {pk: rest for pk, *rest in stored}
+    for row, _ in outcomes:
+        row.status, row.attempts, row.ack_id, row.last_error = by_pk[row.pk]
 
 
-__all__ = ["DeliveryStatus", "Submitted", "delivery_record_outcome", "signals_submit"]
+__all__ = ["DeliveryStatus", "Submitted", "delivery_record_outcomes", "signals_submit"]

@@ -1,7 +1,8 @@
 """Replaying missing signals through the emitter's client, batch by batch.
 
-Each signal goes out with ``X-Replay-Source: reconcile`` through the process's one
-``RiskCastClient``, so the hot path's breaker and bulkhead govern replays too. ``DELIVERED`` and
+Each batch goes out with ``X-Replay-Source: reconcile`` through the process's one
+``RiskCastClient`` (``deliver_many``: one POST per ``MAX_BATCH`` events), so the hot path's
+breaker, retries and bulkhead govern replays too. ``DELIVERED`` and
 ``DUPLICATE`` (409: RiskCast already had it) both count as done. After every batch
 ``on_batch`` is called with what RiskCast confirmed, and only then does the caller's state
 advance; a ``LEDGER_ONLY`` answer (RiskCast away, breaker open, bulkhead full) ends the replay
@@ -14,7 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from emitter.client import RiskCastClient
+from emitter.client import DeliveryRequest, RiskCastClient
 from emitter.outcome import DeliveryStatus
 from ledger.core import LedgerReader
 from omenproject.signals import payload_hash
@@ -55,25 +56,27 @@ def replay(
             result.stopped = "stopping"
             break
         batch = BatchResult()
+        requests, seqs = [], []
         for item in missing[start : start + batch_size]:
             stored = reader.read_at(item.position)
             if stored is None:
                 result.unreadable.append(f"{item.position.partition}@{item.seq}")
                 continue
             event = json.loads(stored.record.payload)
-            answer = client.deliver(
-                event, payload_hash=payload_hash(event), trace_id=stored.record.trace_id, replay_source="reconcile"
-            )
+            requests.append(DeliveryRequest(event, payload_hash(event), stored.record.trace_id))
+            seqs.append(item.seq)
+        # MAX_BATCH events per POST; once one ends LEDGER_ONLY the rest come back so, unsent.
+        answers = client.deliver_many(requests, replay_source="reconcile")
+        for seq, answer in zip(seqs, answers, strict=True):
             if answer.delivered:
                 batch.confirmed += 1
                 batch.created += answer.status is DeliveryStatus.DELIVERED
                 batch.duplicates += answer.status is DeliveryStatus.DUPLICATE
-                batch.last_seq = item.seq
+                batch.last_seq = seq
             elif answer.status is DeliveryStatus.REJECTED:
                 result.rejected.append((answer.signal_id, answer.error or "rejected"))
             else:
-                result.stopped = answer.error or "ledger_only"
-                break
+                result.stopped = result.stopped or answer.error or "ledger_only"
         if batch.confirmed:
             on_batch(batch)
         result.confirmed += batch.confirmed

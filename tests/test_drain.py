@@ -60,10 +60,28 @@ def test_the_drain_stops_its_batch_while_the_breaker_is_open(producer, node, set
 
     reset_client()
     node.error_rate = 1.0
-    post_many(producer, 6)
-    report = drain_once()
-    assert report.attempted < 6
+    producer.post(URL, [make_signal() for _ in range(100)], format="json")
+    producer.post(URL, [make_signal() for _ in range(50)], format="json")
+    before = node.requests_received
+    report = drain_once(batch_size=150)
+    assert report.attempted == 100  # the first request's worth, refused at once; the rest waits
+    assert report.outcomes == {"LEDGER_ONLY": 100}
+    assert node.requests_received == before  # nothing reached RiskCast while the breaker is open
     assert set(Delivery.objects.values_list("status", flat=True)) == {"LEDGER_ONLY"}
+
+
+def test_the_drain_sends_its_batch_in_requests_of_at_most_max_batch(producer, node, no_grace, settings):
+    settings.EMITTER_BREAKER_FAILURES = 1000  # keep the breaker out of this story
+    node.error_rate = 1.0
+    producer.post(URL, [make_signal() for _ in range(100)], format="json")
+    producer.post(URL, [make_signal() for _ in range(30)], format="json")
+    node.error_rate = 0.0
+    before = node.requests_received
+    report = drain_once(batch_size=500)
+    assert report.outcomes == {"DELIVERED": 130}
+    sizes = [len(json.loads(r.body)) for r in node.received[before:]]
+    assert sizes == [100, 30]
+    assert sorted(node.commits.values()) == [1] * 130
 
 
 def append_behind_the_tables_back(n: int) -> list[str]:

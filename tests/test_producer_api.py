@@ -10,6 +10,7 @@ import pytest
 from emitter.models import Delivery
 from emitter.tests.fault_server import Fault
 from ledger.selectors import ledger_records_by_partition, ledger_records_by_signal_id
+from omenproject.signals import signal_id_of
 from omenproject.testing.builders import make_signal
 
 pytestmark = pytest.mark.django_db
@@ -146,10 +147,16 @@ def test_a_batch_answers_per_item_and_201_only_when_all_were_delivered(producer,
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["DELIVERED"] * 5
     assert len({r["seq"] for r in results}) == 5
+    assert node.requests_received == 1  # the hot path sends a batch as one request
     node.script(Fault.error(503), Fault.error(503), Fault.error(503))
     response = post(producer, [make_signal(), make_signal()])
     assert response.status_code == 202
-    assert {r["status"] for r in response.json()["results"]} == {"LEDGER_ONLY", "DELIVERED"}
+    assert {r["status"] for r in response.json()["results"]} == {"LEDGER_ONLY"}
+    held, fresh = make_signal(), make_signal()
+    node.stored[signal_id_of(held)] = {"ack_id": "ack-x", "payload_hash": "0" * 64, "body": b"{}"}
+    response = post(producer, [held, fresh])
+    assert response.status_code == 202
+    assert [r["status"] for r in response.json()["results"]] == ["REJECTED", "DELIVERED"]
 
 
 @pytest.mark.audit("09")

@@ -3,7 +3,9 @@
 It speaks RiskCast's ingest contract (``POST /api/v1/riskcast/ingest``): it stores each signal
 exactly once by ``Idempotency-Key``, answers 201 ``{"ack_id": ...}`` the first time, 409
 ``duplicate`` with the original ``ack_id`` and ``payload_hash`` for the same payload again, and 422
-``conflict_payload_mismatch`` for the same id with another payload hash.
+``conflict_payload_mismatch`` for the same id with another payload hash. A JSON list is a batch:
+200 with one result per event (``status`` 201, 409 or 422, ``signal_id``, ``ack_id``,
+``payload_hash``), each event stored once by its ``signal_id``.
 
 Usage::
 
@@ -32,6 +34,8 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from omenproject.signals import payload_hash
 
 INGEST_PATH = "/api/v1/riskcast/ingest"
 
@@ -162,22 +166,52 @@ class FaultServer:
             self.in_flight -= 1
 
     def _ingest(self, received: Received) -> tuple[int, dict]:
-        """The exactly-once store: decided under one lock, like a unique constraint would."""
+        """One event, or a batch (a JSON list): one result per event, like RiskCast's batch ingest."""
+        if received.body.lstrip().startswith(b"["):
+            return self._ingest_batch(json.loads(received.body))
         signal_id = received.headers.get("idempotency-key", "")
         if not signal_id:
             return 400, _error("validation_error", "Idempotency-Key is required.")
         payload_hash = received.headers.get("x-payload-hash") or hashlib.sha256(received.body).hexdigest()
+        status, ack = self._store(signal_id, payload_hash, received.body)
+        if status == 201:
+            return 201, {"ack_id": ack["ack_id"], "signal_id": signal_id}
+        if status == 409:
+            return 409, _error("duplicate", "Already ingested.", ack)
+        return 422, _error("conflict_payload_mismatch", "Same signal_id, different payload.")
+
+    def _ingest_batch(self, events: list) -> tuple[int, dict]:
+        results = []
+        for index, event in enumerate(events):
+            body = json.dumps(event, sort_keys=True).encode()
+            status, ack = self._store(event["signal_id"], item_payload_hash(event), body)
+            if status == 422:
+                error = _error("conflict_payload_mismatch", "Same signal_id, different payload.")
+                results.append({"index": index, "status": 422, "signal_id": event["signal_id"], **error})
+            else:
+                results.append({"index": index, "status": status, "signal_id": event["signal_id"], **ack})
+        return 200, {"results": results}
+
+    def _store(self, signal_id: str, payload_hash: str, body: bytes) -> tuple[int, dict]:
+        """The exactly-once store: decided under one lock, like a unique constraint would."""
         with self._lock:
             original = self.stored.get(signal_id)
             if original is None:
                 ack_id = f"ack-{len(self.stored) + 1:06d}"
-                self.stored[signal_id] = {"ack_id": ack_id, "payload_hash": payload_hash, "body": received.body}
+                self.stored[signal_id] = {"ack_id": ack_id, "payload_hash": payload_hash, "body": body}
                 self.commits[signal_id] += 1
-                return 201, {"ack_id": ack_id, "signal_id": signal_id}
+                return 201, {"ack_id": ack_id, "payload_hash": payload_hash}
         if original["payload_hash"] == payload_hash:
-            details = {"ack_id": original["ack_id"], "payload_hash": original["payload_hash"]}
-            return 409, _error("duplicate", "Already ingested.", details)
-        return 422, _error("conflict_payload_mismatch", "Same signal_id, different payload.")
+            return 409, {"ack_id": original["ack_id"], "payload_hash": original["payload_hash"]}
+        return 422, {}
+
+
+def item_payload_hash(event: dict) -> str:
+    """The payload hash of one batch item: the contract's own for a real SignalEvent, else the
+    emitter tests' stand-in (SHA-256 of the sorted-key JSON, as ``conftest.payload_hash``)."""
+    if "input_event_hash" in event:
+        return payload_hash(event)
+    return hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()
 
 
 def _error(code: str, message: str, details: dict | None = None) -> dict:
