@@ -47,7 +47,10 @@ def test_exactly_the_two_missing_signals_are_replayed_and_a_second_run_replays_n
     assert AuditEvent.objects.filter(action="reconcile.run", target=day).count() == 2
 
 
-def _missing_fraction(rnode, fresh_date, n: int, fraction: float):
+@pytest.mark.audit("38")
+@pytest.mark.parametrize("fraction", [0.01, 1.0])
+def test_one_and_all_percent_of_ten_thousand_are_replayed_exactly(rnode, fresh_date, fraction):
+    n = 10_000
     day = fresh_date()
     events = make_events(day, n)
     write_ledger(events)
@@ -64,25 +67,6 @@ def _missing_fraction(rnode, fresh_date, n: int, fraction: float):
     assert len(riskcast_rows(rnode, day)) == n
     second = run(day, force=True)
     assert (second.digest_matched, second.missing, second.replayed) == (True, 0, 0)
-
-
-@pytest.mark.audit("38")
-@pytest.mark.parametrize(("n", "fraction"), [(2000, 0.01), (300, 1.0)])
-def test_one_and_all_percent_missing_are_replayed_exactly(rnode, fresh_date, n, fraction):
-    _missing_fraction(rnode, fresh_date, n, fraction)
-
-
-@pytest.fixture
-def only_with_slow(request):
-    if "slow" not in (request.config.option.markexpr or ""):
-        pytest.skip("10,000 signals: run with -m slow")
-
-
-@pytest.mark.slow
-@pytest.mark.audit("38")
-@pytest.mark.parametrize("fraction", [0.01, 1.0])
-def test_one_and_all_percent_of_ten_thousand_are_replayed_exactly(rnode, fresh_date, fraction, only_with_slow):
-    _missing_fraction(rnode, fresh_date, 10_000, fraction)
 
 
 @pytest.mark.audit("38")
