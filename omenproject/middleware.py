@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 
 from omenproject import lifecycle
-from omenproject.auth import actor_of
+from omenproject.auth import actor_of, presented_key
 from omenproject.errors import json_error_response
+from omenproject.keys import parse_prefix
 from omenproject.services import audit_record
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -89,21 +91,47 @@ class SecurityHeadersMiddleware:
 
 
 class AuditMiddleware:
-    """Write an audit event for every mutating API call, whatever its outcome."""
+    """Write an audit event for every mutating API call, whatever its outcome, and for every
+    refused API call (401, 403, 429), reads included: failed authentication is what an audit
+    log is read for.
+
+    A client past its rate limit would otherwise buy one database write per refused request,
+    so a 429 is recorded once per actor and window (``OMEN_AUDIT_THROTTLED_WINDOW_S``); the
+    counter ``omen_errors_total{code="rate_limited"}`` still counts every one.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.method in MUTATING and _is_api(request):
-            match = getattr(request, "resolver_match", None)
-            audit_record(
-                actor=actor_of(request),
-                action=f"api.{match.url_name if match and match.url_name else 'unknown'}",
-                target=request.path,
-                outcome=str(response.status_code),
-                client_ip=request.META.get("REMOTE_ADDR"),
-                details={"method": request.method},
-            )
+        status = response.status_code
+        if _is_api(request) and (request.method in MUTATING or status in REFUSED):
+            actor = actor_of(request)
+            if status != 429 or _first_throttled(actor, request.META.get("REMOTE_ADDR")):
+                match = getattr(request, "resolver_match", None)
+                details = {"method": request.method}
+                if status == 401 and (prefix := _presented_prefix(request)):
+                    details["presented_key_prefix"] = prefix  # the public part only
+                audit_record(
+                    actor=actor,
+                    action=f"api.{match.url_name if match and match.url_name else 'unknown'}",
+                    target=request.path,
+                    outcome=str(status),
+                    client_ip=request.META.get("REMOTE_ADDR"),
+                    details=details,
+                )
         return response
+
+
+REFUSED = frozenset({401, 403, 429})
+
+
+def _first_throttled(actor: str, client_ip: str | None) -> bool:
+    key = f"omen:audit-throttled:{actor}:{client_ip if actor == 'anonymous' else ''}"
+    return cache.add(key, 1, timeout=settings.OMEN_AUDIT_THROTTLED_WINDOW_S)
+
+
+def _presented_prefix(request) -> str | None:
+    key = presented_key(request)
+    return parse_prefix(key) if key else None

@@ -129,6 +129,8 @@ RISKCAST_URL = env_str("RISKCAST_URL", "http://127.0.0.1:8000")
 OMEN_MAX_BODY_BYTES = env_int("OMEN_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMEN_MAX_BODY_BYTES
 OMEN_SHUTDOWN_GRACE_S = env_float("OMEN_SHUTDOWN_GRACE_S", 20.0)
+# A client past its rate limit is audited once per this window, not once per refused request.
+OMEN_AUDIT_THROTTLED_WINDOW_S = env_int("OMEN_AUDIT_THROTTLED_WINDOW_S", 60, minimum=1)
 
 # --- time -------------------------------------------------------------------------------
 USE_TZ = True

@@ -67,3 +67,34 @@ def test_the_audit_log_is_read_only_in_the_admin(admin_client, rf):
     assert not model_admin.has_delete_permission(request, event)
     page = admin_client.get("/admin/omenproject/auditevent/?q=ledger.seal").content.decode()
     assert "ledger.seal" in page
+
+
+READ = "/api/v1/signals"  # a read that needs signals:read
+
+
+@pytest.mark.audit("55")
+def test_refused_reads_are_audited_with_the_presented_key_prefix_never_the_key(api_client, make_api_key):
+    revoked, writer = make_api_key("signals:read"), make_api_key("signals:write")
+    apikey_revoke(prefix=keys.parse_prefix(revoked), actor="test")
+    api_client.get(READ, HTTP_AUTHORIZATION=f"Bearer {revoked}", HTTP_X_TRACE_ID=TRACE)
+    api_client.get(READ, HTTP_AUTHORIZATION=f"Bearer {writer}")
+    api_client.get(READ)
+    events = AuditEvent.objects.filter(action__startswith="api.").order_by("id")
+    assert [(e.actor, e.outcome, e.details["method"]) for e in events] == [
+        ("anonymous", "401", "GET"),
+        (f"key:{keys.parse_prefix(writer)}", "403", "GET"),
+        ("anonymous", "401", "GET"),
+    ]
+    assert events[0].details["presented_key_prefix"] == keys.parse_prefix(revoked)
+    assert events[0].trace_id == TRACE
+    assert revoked not in str([e.details for e in events])
+
+
+@pytest.mark.audit("55")
+def test_a_throttled_caller_is_audited_once_per_window(settings, client_with_scopes):
+    settings.OMEN_RATE_LIMITS = {**settings.OMEN_RATE_LIMITS, "signals:write": "1/min"}
+    client = client_with_scopes("signals:write")
+    statuses = [client.post(ECHO, GOOD, format="json").status_code for _ in range(5)]
+    assert statuses == [201, 429, 429, 429, 429]
+    outcomes = list(AuditEvent.objects.filter(action="api.test-echo").values_list("outcome", flat=True))
+    assert sorted(outcomes) == ["201", "429"]
