@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files: no CDN
     "channels",
     "django_prometheus",
     "omenproject.apps.OmenProjectConfig",
@@ -161,6 +162,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Risk signals: ledger-first intake, exactly-once delivery to RiskCast, reconcile.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Every operation documents the one error body and the errors any endpoint can answer.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

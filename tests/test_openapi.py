@@ -147,3 +147,24 @@ def test_the_schema_documents_the_deprecation_headers_of_a_producer_post(tmp_pat
     responses = generated_schema(tmp_path)["paths"]["/api/v1/signals"]["post"]["responses"]
     for status in ("201", "202"):
         assert {"Deprecation", "Sunset"} <= set(responses[status]["headers"])
+
+
+@pytest.mark.django_db
+def test_the_api_docs_page_loads_only_its_own_files_and_no_inline_code(client):
+    """/api/docs/ works offline and under the CSP: no CDN, no inline script or style."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(url.startswith("/") for url in sources), sources
+    assert "<style" not in html and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    static = [url.removeprefix("/static/") for url in sources if url.startswith("/static/")]
+    assert len(static) == 5 and all(finders.find(path) for path in static), static  # shipped with the project
+    script = client.get(next(url for url in sources if "?script" in url))
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"/api/schema/" in script.content
