@@ -27,6 +27,7 @@ from emitter.models import UNDELIVERED_STATUSES, Delivery, DeliveryStatus
 from emitter.services import delivery_record_outcomes
 from ledger.core import StoredRecord
 from ledger.selectors import ledger_records_by_seq, ledger_records_by_signal_id
+from omenproject.lifecycle import StoppableWorker
 from omenproject.signals import MAX_BATCH, payload_hash, upgrade_event
 
 logger = logging.getLogger("omen.drain")
@@ -118,24 +119,17 @@ def drain_once(*, batch_size: int | None = None) -> DrainReport:
     return report
 
 
-class DrainWorker:
+class DrainWorker(StoppableWorker):
     """Drain in rounds until stopped; ``stop()`` lets the current batch finish."""
 
     def __init__(self, *, interval_s: float, batch_size: int | None = None):
+        super().__init__()
         self.interval_s = interval_s
         self.batch_size = batch_size
-        self._stopping = threading.Event()
-
-    def stop(self, *_args) -> None:
-        self._stopping.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stopping.is_set()
 
     def run(self) -> None:
         delivery_catch_up()
-        while not self._stopping.is_set():
+        while not self.stopping:
             try:
                 report = drain_once(batch_size=self.batch_size)
             except Exception:  # a bad round must not kill the worker; the next one retries
@@ -144,7 +138,7 @@ class DrainWorker:
             if report.attempted:
                 logger.info(report.summary(), extra={"outcomes": report.outcomes})
             else:
-                self._stopping.wait(self.interval_s)
+                self.pause(self.interval_s)
 
 
 _background: tuple[DrainWorker, threading.Thread] | None = None

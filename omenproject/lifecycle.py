@@ -70,3 +70,22 @@ def run_shutdown_hooks() -> None:
 
     plugins = list(enabled_plugins())[::-1]
     _run([path for plugin in plugins for path in plugin.shutdown_hooks], "shutdown")
+
+
+class StoppableWorker:
+    """The stop flag of a worker loop (drain, reconcile): ``stop()`` is safe from a signal
+    handler or another thread; the loop checks ``stopping`` between items and sleeps with
+    ``pause``, which a stop cuts short."""
+
+    def __init__(self) -> None:
+        self._stopping = threading.Event()
+
+    def stop(self, *_args) -> None:
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def pause(self, seconds: float) -> None:
+        self._stopping.wait(seconds)

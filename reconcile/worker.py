@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import threading
 
+from omenproject.lifecycle import StoppableWorker
 from reconcile.lock import LockHeld
 from reconcile.selectors import reconcile_plan
 from reconcile.services import RunReport, reconcile_partition
@@ -13,7 +13,7 @@ logger = logging.getLogger("omen.reconcile")
 BUSY = "another reconciler holds this date"
 
 
-class ReconcileWorker:
+class ReconcileWorker(StoppableWorker):
     """``run_once`` walks the plan; ``run`` repeats it every ``interval_s``; ``stop()`` lets the
     current batch finish (the replay checks between batches), then the loop ends."""
 
@@ -26,16 +26,9 @@ class ReconcileWorker:
         dry_run: bool = False,
         interval_s: float = 60.0,
     ):
+        super().__init__()
         self.actor, self.partition, self.force, self.dry_run = actor, partition, force, dry_run
         self.interval_s = interval_s
-        self._stopping = threading.Event()
-
-    def stop(self, *_args) -> None:
-        self._stopping.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stopping.is_set()
 
     def run_once(self) -> list[RunReport]:
         reports = []
@@ -67,4 +60,4 @@ class ReconcileWorker:
                     logger.info(report.summary(), extra={"partition": report.partition})
             except Exception:  # a bad round must not kill the worker; the next one retries
                 logger.exception("reconcile round failed")
-            self._stopping.wait(self.interval_s)
+            self.pause(self.interval_s)
