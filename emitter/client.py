@@ -250,7 +250,7 @@ class RiskCastClient:
         """The same as ``deliver`` for coroutines (async views); each attempt is also hard-capped."""
         prepared = self._prepare(event, payload_hash, trace_id, replay_source)
         started = self._clock()
-        if refused := self._refusal(started):
+        if refused := self._refusal():
             return self._finish(prepared, started, refused)
         plan = self._plan(prepared, started, _classify_single(prepared))
         try:
@@ -305,13 +305,16 @@ class RiskCastClient:
         """
         requests = list(requests)
         results: list[DeliveryResult] = []
+        stopped: DeliveryResult | None = None
         for start in range(0, len(requests), MAX_BATCH):
             chunk = requests[start : start + MAX_BATCH]
-            stopped = next((r for r in results if r.status is DeliveryStatus.LEDGER_ONLY), None)
             if stopped is not None:
-                results += [replace(stopped, signal_id=_signal_id_of(r.event), attempts=0) for r in chunk]
-            else:
-                results += self.deliver_batch(chunk, replay_source=replay_source)
+                unsent = _Ended(DeliveryStatus.LEDGER_ONLY, 0, stopped.error)
+                results += [self._result(_signal_id_of(r.event), replay_source, 0.0, unsent) for r in chunk]
+                continue
+            answered = self.deliver_batch(chunk, replay_source=replay_source)
+            stopped = next((r for r in answered if r.status is DeliveryStatus.LEDGER_ONLY), None)
+            results += answered
         return results
 
     def close(self) -> None:
@@ -332,7 +335,7 @@ class RiskCastClient:
     def _run(self, prepared: _Prepared, classify: Callable[[httpx.Response], Classified]) -> tuple[float, _Ended]:
         """Drive ``_plan`` with the sync HTTP client: (when it started, how it ended)."""
         started = self._clock()
-        if refused := self._refusal(started):
+        if refused := self._refusal():
             return started, refused
         plan = self._plan(prepared, started, classify)
         try:
@@ -435,7 +438,7 @@ class RiskCastClient:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
         return headers
 
-    def _refusal(self, started: float) -> _Ended | None:
+    def _refusal(self) -> _Ended | None:
         """``LEDGER_ONLY`` at once when the breaker is open or no bulkhead slot is free; else take a slot."""
         # The breaker first: while it is open, callers should not even take a bulkhead slot.
         if self.breaker.is_refusing():
